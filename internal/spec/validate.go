@@ -1,0 +1,212 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Releases maps every accepted spelling of a supported Debian release to its number.
+var releases = map[string]string{
+	"11": "11", "bullseye": "11",
+	"12": "12", "bookworm": "12",
+	"13": "13", "trixie": "13",
+}
+
+// Codename returns the Debian codename of a release number ("12" → "bookworm").
+func Codename(release string) (string, bool) {
+	switch release {
+	case "11":
+		return "bullseye", true
+	case "12":
+		return "bookworm", true
+	case "13":
+		return "trixie", true
+	}
+	return "", false
+}
+
+// MinDiskMB is the smallest disk a Debian image with a kernel fits on.
+const MinDiskMB = 1024
+
+var (
+	pkgNameRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+	pkgVerRe   = regexp.MustCompile(`^[A-Za-z0-9.+~:-]+$`)
+	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+	userNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	tzRe       = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
+	keymapRe   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	localeRe   = regexp.MustCompile(`^[A-Za-z0-9_.@-]+$`)
+	mountRe    = regexp.MustCompile(`^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$`)
+)
+
+// Validate checks the spec and normalises the release spelling. Each problem is
+// named with the field it comes from.
+func (s *Spec) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if s.Version != Version {
+		bad("version", "unsupported spec version %d (this Kiln reads %d)", s.Version, Version)
+	}
+	if s.Distribution.Name != "debian" {
+		bad("distribution.name", "%q is not supported (supported: debian)", s.Distribution.Name)
+	}
+	if rel, ok := releases[strings.ToLower(s.Distribution.Release)]; ok {
+		s.Distribution.Release = rel
+	} else {
+		bad("distribution.release", "%q is not supported (supported: 11, 12, 13)", s.Distribution.Release)
+	}
+	if s.Distribution.Arch != "amd64" {
+		bad("distribution.arch", "%q is not supported (supported: amd64)", s.Distribution.Arch)
+	}
+	switch s.Distribution.Variant {
+	case "", "minbase", "important", "standard":
+	default:
+		bad("distribution.variant", "%q is not one of minbase, important, standard", s.Distribution.Variant)
+	}
+	for i, p := range s.Packages {
+		if !pkgNameRe.MatchString(p.Name) {
+			bad(fmt.Sprintf("packages[%d].name", i), "%q is not a valid Debian package name", p.Name)
+		}
+		if p.Version != "" && !pkgVerRe.MatchString(p.Version) {
+			bad(fmt.Sprintf("packages[%d].version", i), "%q is not a valid Debian version", p.Version)
+		}
+	}
+	in := &s.Install
+	if !hostnameRe.MatchString(in.Hostname) || len(in.Hostname) > 253 {
+		bad("install.hostname", "%q is not a valid hostname", in.Hostname)
+	}
+	if !tzRe.MatchString(in.Timezone) {
+		bad("install.timezone", "%q is not a valid time zone name", in.Timezone)
+	}
+	if !keymapRe.MatchString(in.Keyboard) {
+		bad("install.keyboard", "%q is not a valid keymap name", in.Keyboard)
+	}
+	if !localeRe.MatchString(in.Locale) {
+		bad("install.locale", "%q is not a valid locale name", in.Locale)
+	}
+	for i, p := range in.KernelParameters {
+		if p == "" || strings.ContainsAny(p, " \t\r\n\"'\\") {
+			bad(fmt.Sprintf("install.kernelParameters[%d]", i), "%q must be one word without quotes", p)
+		}
+	}
+	for i, k := range in.RootSSHKeys {
+		checkSSHKey(bad, fmt.Sprintf("install.rootSshKeys[%d]", i), k)
+	}
+	groups := map[string]bool{}
+	for i, g := range in.Groups {
+		f := fmt.Sprintf("install.groups[%d]", i)
+		if !userNameRe.MatchString(g.Name) {
+			bad(f+".name", "%q is not a valid group name", g.Name)
+		}
+		if g.GID < 0 || g.GID > 65533 {
+			bad(f+".gid", "%d is out of range", g.GID)
+		}
+		if groups[g.Name] {
+			bad(f+".name", "%q is listed twice", g.Name)
+		}
+		groups[g.Name] = true
+	}
+	users := map[string]bool{}
+	for i, u := range in.Users {
+		f := fmt.Sprintf("install.users[%d]", i)
+		if !userNameRe.MatchString(u.Name) || u.Name == "root" {
+			bad(f+".name", "%q is not a valid user name", u.Name)
+		}
+		if users[u.Name] {
+			bad(f+".name", "%q is listed twice", u.Name)
+		}
+		users[u.Name] = true
+		if u.UID < 0 || u.UID > 65533 {
+			bad(f+".uid", "%d is out of range", u.UID)
+		}
+		if u.Home != "" && !mountRe.MatchString(u.Home) {
+			bad(f+".home", "%q is not an absolute path", u.Home)
+		}
+		if u.Shell != "" && !mountRe.MatchString(u.Shell) {
+			bad(f+".shell", "%q is not an absolute path", u.Shell)
+		}
+		if strings.ContainsAny(u.FullName, ":\n") {
+			bad(f+".fullName", "must not contain ':' or newlines")
+		}
+		if strings.ContainsAny(u.PasswordHash, ":\n") {
+			bad(f+".passwordHash", "must not contain ':' or newlines")
+		}
+		for j, k := range u.SSHKeys {
+			checkSSHKey(bad, fmt.Sprintf("%s.sshKeys[%d]", f, j), k)
+		}
+	}
+	if strings.ContainsAny(in.RootPasswordHash, ":\n") {
+		bad("install.rootPasswordHash", "must not contain ':' or newlines")
+	}
+	validateDisk(bad, &in.Disk)
+	switch in.Network.Mode {
+	case "dhcp", "static":
+	default:
+		bad("install.network.mode", "%q is not dhcp or static", in.Network.Mode)
+	}
+	if in.Network.Mode == "static" && in.Network.Address == "" {
+		bad("install.network.address", "a static network needs an address")
+	}
+	if strings.TrimSpace(s.Output.Format) == "" {
+		bad("output.format", "is required")
+	}
+	return errors.Join(errs...)
+}
+
+func validateDisk(bad func(string, string, ...any), d *Disk) {
+	if d.SizeMB < MinDiskMB {
+		bad("install.disk.sizeMB", "%d MiB is too small (minimum %d)", d.SizeMB, MinDiskMB)
+	}
+	if d.SizeMB > 16<<20 {
+		bad("install.disk.sizeMB", "%d MiB is too large (maximum 16 TiB)", d.SizeMB)
+	}
+	if d.SwapMB < 0 || d.SwapMB >= d.SizeMB/2 && d.SwapMB > 0 {
+		bad("install.disk.swapMB", "%d MiB must be between 0 and half the disk", d.SwapMB)
+	}
+	var fixed int64
+	mounts := map[string]bool{}
+	grow := 0
+	for i, p := range d.Partitions {
+		f := fmt.Sprintf("install.disk.partitions[%d]", i)
+		switch p.FSType {
+		case "", "ext4", "ext3", "ext2", "xfs":
+			if !mountRe.MatchString(p.MountPoint) {
+				bad(f+".mountPoint", "%q is not an absolute path", p.MountPoint)
+			}
+			if mounts[p.MountPoint] {
+				bad(f+".mountPoint", "%q is used twice", p.MountPoint)
+			}
+			mounts[p.MountPoint] = true
+		case "linux-swap", "swap":
+		default:
+			bad(f+".fsType", "%q is not supported (ext4, ext3, ext2, xfs, linux-swap)", p.FSType)
+		}
+		if p.Grow {
+			grow++
+		} else if p.SizeMB <= 0 {
+			bad(f+".sizeMB", "a partition that does not grow needs a size")
+		}
+		fixed += p.SizeMB
+	}
+	if grow > 1 {
+		bad("install.disk.partitions", "only one partition may grow")
+	}
+	if len(d.Partitions) > 0 && fixed+d.SwapMB+Overhead() > d.SizeMB {
+		bad("install.disk.partitions", "partitions (%d MiB) and swap do not fit on a %d MiB disk", fixed, d.SizeMB)
+	}
+}
+
+// Overhead is the space in MiB the fixed partitions take (alignment, BIOS boot, ESP, GPT backup).
+func Overhead() int64 { return 1 + 1 + 64 + 1 }
+
+func checkSSHKey(bad func(string, string, ...any), field, key string) {
+	f := strings.Fields(key)
+	if len(f) < 2 || strings.ContainsAny(key, "\r\n") ||
+		!(strings.HasPrefix(f[0], "ssh-") || strings.HasPrefix(f[0], "ecdsa-") || strings.HasPrefix(f[0], "sk-")) {
+		bad(field, "is not an OpenSSH public key (\"ssh-ed25519 AAAA… comment\")")
+	}
+}

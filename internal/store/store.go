@@ -1,0 +1,135 @@
+// Package store persists Kiln's metadata behind one interface, implemented for
+// SQLite (the embedded default, modernc.org/sqlite) and PostgreSQL (pgx). Both
+// run the same SQL and the same migrations; the same tests run against both.
+//
+// The store knows rows, not wire objects: nested parts of a resource that are
+// never queried (an appliance's install profile, for example) travel as an opaque
+// JSON document owned by internal/service.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns (wrapped) so callers can map them to HTTP.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Store is the whole persistence interface.
+type Store interface {
+	Users
+	APIKeys
+	Appliances
+	Packages
+	// Close releases the database.
+	Close() error
+}
+
+// User is an account. Roles are role names; their entitlements come from Roles.
+type User struct {
+	ID           int64
+	Login        string
+	Email        string
+	FirstName    string
+	Surname      string
+	PasswordHash string // encoded hash (argon2id / bcrypt), never the password
+	Roles        []string
+	Active       bool
+	APIKeysQuota int
+	Created      time.Time
+	Modified     time.Time
+}
+
+// Users stores accounts.
+type Users interface {
+	// CreateUser inserts u, setting ID, Created and Modified. ErrConflict when the login exists.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, login string) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser replaces every field but ID, Login and Created; sets Modified.
+	UpdateUser(ctx context.Context, u *User) error
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// APIKey is an API key pair. The secret is kept because HMAC verification needs it.
+type APIKey struct {
+	ID          int64
+	UserID      int64
+	Name        string
+	Description string
+	PublicKey   string // unique
+	SecretKey   string
+	Created     time.Time
+	Modified    time.Time
+}
+
+// APIKeys stores API key pairs.
+type APIKeys interface {
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKeyByPublic(ctx context.Context, publicKey string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, userID int64) ([]APIKey, error)
+	// UpdateAPIKey changes Name and Description of key (userID, ID).
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	DeleteAPIKey(ctx context.Context, userID, id int64) error
+}
+
+// Appliance is a template. Name and Version are unique per owner.
+type Appliance struct {
+	ID       int64
+	OwnerID  int64
+	Name     string
+	Version  string
+	Revision int
+	Doc      []byte // JSON owned by internal/service (description, OS profile, install profile …)
+	Created  time.Time
+	Modified time.Time
+}
+
+// Appliances stores templates.
+type Appliances interface {
+	// CreateAppliance inserts a, setting ID, Created, Modified. ErrConflict on a duplicate name+version.
+	CreateAppliance(ctx context.Context, a *Appliance) error
+	GetAppliance(ctx context.Context, ownerID, id int64) (*Appliance, error)
+	ListAppliances(ctx context.Context, ownerID int64) ([]Appliance, error)
+	// UpdateAppliance replaces Name, Version, Revision and Doc; sets Modified.
+	UpdateAppliance(ctx context.Context, a *Appliance) error
+	DeleteAppliance(ctx context.Context, ownerID, id int64) error
+}
+
+// Package is one binary package of a distribution's mirror index.
+type Package struct {
+	ID             int64
+	DistributionID int64
+	Name           string
+	Version        string
+	Arch           string
+	Section        string
+	Size           int64 // installed size, bytes
+	Filename       string
+}
+
+// PackageFilter selects packages. Name and Version are exact unless they contain
+// '*', which matches any run of characters.
+type PackageFilter struct {
+	Name    string
+	Version string
+	Offset  int
+	Limit   int // 0 = no limit
+}
+
+// Packages stores distribution package indexes.
+type Packages interface {
+	// ReplacePackages swaps the whole index of a distribution in one transaction.
+	ReplacePackages(ctx context.Context, distributionID int64, pkgs []Package, refreshed time.Time) error
+	// SearchPackages returns one page of matches ordered by name, version and the total count.
+	SearchPackages(ctx context.Context, distributionID int64, f PackageFilter) ([]Package, int, error)
+	GetPackage(ctx context.Context, distributionID, id int64) (*Package, error)
+	// PackagesByName returns the packages with these names (every version the index has).
+	PackagesByName(ctx context.Context, distributionID int64, names []string) ([]Package, error)
+	// PackageIndex reports how many packages a distribution has and when they were read.
+	PackageIndex(ctx context.Context, distributionID int64) (count int, refreshed time.Time, err error)
+}
