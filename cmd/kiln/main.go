@@ -33,12 +33,17 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	for _, add := range subcommands {
-		root.AddCommand(add())
-	}
+	// One file per subcommand next to this one.
+	root.AddCommand(
+		newVersionCmd(),
+	)
 	return root
 }
 
-// subcommands is filled by the init functions of the files next to this one, one
-// file per subcommand, so that adding a command touches no shared code.
-var subcommands []func() *cobra.Command
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Kiln's version",
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), version) },
+	}
+}
