@@ -70,3 +70,22 @@ func TestVerifyAcceptsDocumentedVariants(t *testing.T) {
 		t.Fatal("full-URL variant rejected")
 	}
 }
+
+// Reference values from the SHA-crypt specification and `openssl passwd -6`.
+func TestSHA512CryptVectors(t *testing.T) {
+	got := SHA512Crypt("Hello world!", "saltstring")
+	want := "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+	if got != want {
+		t.Fatalf("SHA512Crypt = %s\nwant           %s", got, want)
+	}
+	if got := SHA512Crypt("kiln", "abcdefgh"); got != "$6$abcdefgh$ZPXnXHOcQXSL3RjI5ZQR9en1a9G2XRklKuaOK2iCbbOMYNCqR6wzLtvvA87O1RTSZZTY5QgMb9f7NNrcc5zoW0" {
+		t.Fatalf("SHA512Crypt(kiln) = %s", got)
+	}
+	h, err := ShadowHash("kiln")
+	if err != nil || !IsShadowHash(h) || len(h) != 3+16+1+86 {
+		t.Fatalf("ShadowHash = %q, %v", h, err)
+	}
+	if IsShadowHash("kiln") {
+		t.Fatal("a clear password taken for a hash")
+	}
+}
