@@ -36,6 +36,7 @@ func newRootCmd() *cobra.Command {
 	// One file per subcommand next to this one.
 	root.AddCommand(
 		newVersionCmd(),
+		newServeCmd(),
 	)
 	return root
 }

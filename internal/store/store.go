@@ -30,6 +30,7 @@ type Store interface {
 }
 
 // User is an account. Roles are role names; their entitlements come from Roles.
+// Roles are stored as a set: they come back sorted, without duplicates.
 type User struct {
 	ID           int64
 	Login        string
@@ -53,6 +54,8 @@ type Users interface {
 	// UpdateUser replaces every field but ID, Login and Created; sets Modified.
 	UpdateUser(ctx context.Context, u *User) error
 	CountUsers(ctx context.Context) (int, error)
+	// DeleteUser removes an account with its roles, API keys and appliances.
+	DeleteUser(ctx context.Context, login string) error
 }
 
 // APIKey is an API key pair. The secret is kept because HMAC verification needs it.
@@ -131,5 +134,6 @@ type Packages interface {
 	// PackagesByName returns the packages with these names (every version the index has).
 	PackagesByName(ctx context.Context, distributionID int64, names []string) ([]Package, error)
 	// PackageIndex reports how many packages a distribution has and when they were read.
+	// A distribution never indexed reports 0 and the zero time, not an error.
 	PackageIndex(ctx context.Context, distributionID int64) (count int, refreshed time.Time, err error)
 }

@@ -1,0 +1,30 @@
+# Kiln: `make run` serves the API on 127.0.0.1:8080; `make test` runs every test.
+GO      ?= go
+BIN     := bin/kiln
+DATA    ?= ./data
+LISTEN  ?= 127.0.0.1:8080
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build run test test-fast deps bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kiln
+
+deps:
+	./scripts/install-deps.sh
+
+run: deps build
+	$(BIN) serve --listen $(LISTEN) --data $(DATA)
+
+# Unit and API tests, then the end-to-end tests that build and boot images (KILN_E2E=1).
+test: build
+	./scripts/install-deps.sh --test
+	$(GO) vet ./...
+	KILN_E2E=1 $(GO) test -count=1 -timeout 80m ./...
+
+# Unit and API tests only (seconds).
+test-fast:
+	$(GO) test ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kilnhq/kiln/internal/api"
+	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/service"
+	"github.com/kilnhq/kiln/internal/store"
+)
+
+type serveOptions struct {
+	listen        string
+	data          string
+	database      string
+	publicURL     string
+	apiVersion    string
+	logLevel      string
+	mirror        string
+	indexMaxAge   time.Duration
+	maxBodyBytes  int64
+	aptSourcesDir string
+}
+
+func newServeCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API server (with SQLite and local storage by default)",
+		Long: `Run Kiln's UForge-compatible API server under /api.
+
+Every flag can also be set with an environment variable KILN_<FLAG>
+(e.g. KILN_LISTEN, KILN_DATABASE). At first start with an empty database the
+user "admin" is created with the password in KILN_ADMIN_PASSWORD, or a
+generated one that is printed once.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.data, "data", "./data", "data directory (database, caches, artifacts)")
+	f.StringVar(&o.database, "database", "", "SQLite file path or postgres:// URL (default DATA/kiln.db)")
+	f.StringVar(&o.publicURL, "public-url", "", "base URL of the API as clients see it (default http://LISTEN/api)")
+	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.mirror, "mirror", "", "Debian mirror URL (default: the one apt is configured with)")
+	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
+	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	f.StringVar(&o.aptSourcesDir, "apt-root", "/", "root under which the apt sources are read")
+	return cmd
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func serve(ctx context.Context, o serveOptions) error {
+	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if o.database == "" {
+		o.database = filepath.Join(o.data, "kiln.db")
+	}
+	st, err := store.Open(ctx, o.database, log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+
+	svc := service.New(st, service.Config{Logger: log})
+	created, generated, err := svc.Bootstrap(ctx, os.Getenv("KILN_ADMIN_PASSWORD"))
+	if err != nil {
+		return err
+	}
+	if created && generated != "" {
+		fmt.Fprintf(os.Stderr, "\nCreated the administrator: login \"admin\", password %q (shown once; change it with PUT /api/users/admin)\n\n", generated)
+	} else if created {
+		fmt.Fprintln(os.Stderr, "Created the administrator \"admin\" with the password from KILN_ADMIN_PASSWORD")
+	}
+
+	overrides := map[string]string{}
+	var mirrors *distro.Mirrors
+	if o.mirror != "" {
+		mirrors, err = distro.NewMirrors(o.mirror, overrides)
+	} else {
+		mirrors, err = distro.LoadMirrors(o.aptSourcesDir, overrides, log)
+	}
+	if err != nil {
+		return fmt.Errorf("mirrors: %w", err)
+	}
+	indexer := distro.NewIndexer(st, mirrors, distro.IndexerOptions{Logger: log})
+	go func() {
+		if err := indexer.EnsureFresh(ctx, o.indexMaxAge); err != nil && ctx.Err() == nil {
+			log.Warn("some package indexes could not be refreshed; they will be retried at the next start", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if o.publicURL == "" {
+		o.publicURL = "http://" + ln.Addr().String() + api.BasePath
+	}
+	handler := api.New(svc, api.Config{PublicURL: strings.TrimSuffix(o.publicURL, "/"), Version: o.apiVersion,
+		MaxBodyBytes: o.maxBodyBytes, Logger: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("kiln serving", "url", o.publicURL, "database", redactDSN(o.database), "data", o.data, "mirror", mirrors.String())
+	fmt.Fprintf(os.Stderr, "Kiln is serving the API at %s (try: curl -u admin:PASSWORD %s/users/admin)\n", o.publicURL, o.publicURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// redactDSN hides a password in a PostgreSQL URL for the log.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon+1] + "***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}

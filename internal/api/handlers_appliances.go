@@ -1,0 +1,214 @@
+package api
+
+import (
+	"github.com/kilnhq/kiln/internal/uforge"
+)
+
+// appliance reads the {aid} path parameter.
+func (r *request) aid() (int64, error) { return r.id("aid") }
+
+func (s *Server) listAppliances(r *request) (*response, error) {
+	q, err := r.query()
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.ListAppliances(r.Context(), r.caller, r.PathValue("uid"), q)
+	if err != nil {
+		return nil, err
+	}
+	return ok(a), nil
+}
+
+func (s *Server) createAppliance(r *request) (*response, error) {
+	var in uforge.Appliance
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	a, err := s.svc.CreateAppliance(r.Context(), r.caller, r.PathValue("uid"), &in)
+	if err != nil {
+		return nil, err
+	}
+	resp := created(a)
+	resp.location = *a.URI
+	return resp, nil
+}
+
+func (s *Server) getAppliance(r *request) (*response, error) {
+	aid, err := r.aid()
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.GetAppliance(r.Context(), r.caller, r.PathValue("uid"), aid)
+	if err != nil {
+		return nil, err
+	}
+	resp := ok(a)
+	resp.lastModified = *a.LastModified
+	return resp, nil
+}
+
+func (s *Server) updateAppliance(r *request) (*response, error) {
+	aid, err := r.aid()
+	if err != nil {
+		return nil, err
+	}
+	var in uforge.Appliance
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	a, err := s.svc.UpdateAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	if err != nil {
+		return nil, err
+	}
+	return ok(a), nil
+}
+
+func (s *Server) deleteAppliance(r *request) (*response, error) {
+	aid, err := r.aid()
+	if err != nil {
+		return nil, err
+	}
+	force, err := r.boolParam("force")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, force); err != nil {
+		return nil, err
+	}
+	return noContent(), nil
+}
+
+func (s *Server) cloneAppliance(r *request) (*response, error) {
+	aid, err := r.aid()
+	if err != nil {
+		return nil, err
+	}
+	var in uforge.Appliance
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	a, err := s.svc.CloneAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	if err != nil {
+		return nil, err
+	}
+	resp := created(a)
+	resp.location = *a.URI
+	return resp, nil
+}
+
+func (s *Server) createOSProfile(r *request) (*response, error) {
+	aid, err := r.aid()
+	if err != nil {
+		return nil, err
+	}
+	var in uforge.LinuxProfile
+	if err := r.decodeProfile(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.svc.CreateOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	if err != nil {
+		return nil, err
+	}
+	resp := created(p)
+	resp.location = *p.URI
+	return resp, nil
+}
+
+func (s *Server) getOSProfile(r *request) (*response, error) {
+	aid, osid, err := r.osProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.GetOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}
+
+func (s *Server) deleteOSProfile(r *request) (*response, error) {
+	aid, osid, err := r.osProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid); err != nil {
+		return nil, err
+	}
+	return noContent(), nil
+}
+
+func (s *Server) getOSProfilePackages(r *request) (*response, error) {
+	aid, osid, err := r.osProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.OSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}
+
+func (s *Server) updateOSProfilePackages(r *request) (*response, error) {
+	aid, osid, err := r.osProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	var in uforge.PkgList
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.svc.UpdateOSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid, &in)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}
+
+func (r *request) osProfileIDs() (aid, osid int64, err error) {
+	if aid, err = r.aid(); err != nil {
+		return 0, 0, err
+	}
+	osid, err = r.id("osid")
+	return aid, osid, err
+}
+
+// installProfileIDs reads {aid} and the optional {ipid} (absent in the deprecated form).
+func (r *request) installProfileIDs() (aid, ipid int64, err error) {
+	if aid, err = r.aid(); err != nil {
+		return 0, 0, err
+	}
+	if r.PathValue("ipid") == "" {
+		return aid, 0, nil
+	}
+	ipid, err = r.id("ipid")
+	return aid, ipid, err
+}
+
+func (s *Server) getInstallProfile(r *request) (*response, error) {
+	aid, ipid, err := r.installProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.GetInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}
+
+func (s *Server) updateInstallProfile(r *request) (*response, error) {
+	aid, ipid, err := r.installProfileIDs()
+	if err != nil {
+		return nil, err
+	}
+	var in uforge.InstallProfile
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.svc.UpdateInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid, &in)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}

@@ -1,0 +1,83 @@
+// Package api is Kiln's HTTP layer: the UForge REST paths under /api, content
+// negotiation (XML by default, JSON on request), authentication (Basic and API
+// key signatures), entitlements, conditional GETs and uforgeError bodies.
+// Use cases live in internal/service; this package decodes, authorises, calls
+// and encodes.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/kilnhq/kiln/internal/service"
+)
+
+// BasePath is where the API is mounted, as in UForge (`https://host/api`).
+const BasePath = "/api"
+
+// Config configures the HTTP layer.
+type Config struct {
+	PublicURL    string // base URL clients use, e.g. http://127.0.0.1:8080/api
+	Version      string // reported by GET /status (UForge clients compare it)
+	MaxBodyBytes int64  // request bodies above this get 413 (default 1 MiB)
+	Logger       *slog.Logger
+}
+
+// Server serves the API.
+type Server struct {
+	svc *service.Service
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the API server for svc.
+func New(svc *service.Service, cfg Config) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+			s.writeError(rw, r, newError(http.StatusInternalServerError, "kiln.internal", "internal error; the server log has the details"))
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", time.Since(start))
+	}()
+	rw.Header().Set("Content-Language", "en")
+	rw.Header().Set("version", s.cfg.Version)
+	s.mux.ServeHTTP(rw, r)
+}
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming downloads flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

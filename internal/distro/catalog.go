@@ -1,0 +1,128 @@
+// Package distro knows the distributions Kiln offers (a catalog kept as data),
+// the mirror they are installed from, and their package indexes, which it reads
+// from the mirror into the store so that appliances can list and pick packages.
+package distro
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Distribution is one release Kiln can build, with the facts a UForge client
+// sees on the wire and those the rootfs builder needs.
+type Distribution struct {
+	ID          int64     // stable: stored in appliances, specs and package rows
+	Name        string    // Distribution.name enum of uforge.xsd: "Debian"
+	Version     string    // "12"
+	Codename    string    // "bookworm"
+	Arch        string    // Distribution.arch enum on the wire: "x86_64"
+	DebArch     string    // the architecture on the mirror and for mmdebstrap: "amd64"
+	Family      string    // Distribution.family enum: "linux"
+	PkgType     string    // "deb"
+	ReleaseDate time.Time // first release of the stable version
+	Description string
+	// Suites are read from the mirror in this order: the release, then its
+	// updates suite (stable-updates, formerly volatile) where the archive has one.
+	Suites     []string
+	Components []string
+	Profiles   []Profile
+}
+
+// Profile is a standard OS profile: a starting package set for appliances.
+type Profile struct {
+	ID          int64  // stable and unique across distributions
+	Name        string // "Minimal", "Standard"
+	Description string
+	Variant     string   // mmdebstrap --variant
+	Packages    []string // installed on top of the variant
+}
+
+// bootPackages is what a minbase tree lacks to boot on its own: an init, a
+// kernel with an initramfs and udev to find the disks, and basic networking.
+var bootPackages = []string{
+	"systemd-sysv", "udev", "kmod", "linux-image-amd64", "initramfs-tools",
+	"iproute2", "ifupdown", "netbase",
+}
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// All returns the catalog, ordered by ID. Every call builds fresh values, so
+// callers may modify what they get.
+func All() []Distribution {
+	debian := func(id int64, version, codename string, released time.Time, desc string, minimalID, standardID int64, dhcp string) Distribution {
+		minimal := append(append([]string{}, bootPackages...), dhcp)
+		return Distribution{
+			ID: id, Name: "Debian", Version: version, Codename: codename,
+			Arch: "x86_64", DebArch: "amd64", Family: "linux", PkgType: "deb",
+			ReleaseDate: released, Description: desc,
+			Suites:     []string{codename, codename + "-updates"},
+			Components: []string{"main"},
+			Profiles: []Profile{
+				{
+					ID: minimalID, Name: "Minimal", Variant: "minbase", Packages: minimal,
+					Description: "Debian " + version + " minbase (essential packages and apt) plus what booting and DHCP networking need",
+				},
+				{
+					ID: standardID, Name: "Standard", Variant: "important",
+					Packages:    []string{"linux-image-amd64", "initramfs-tools", "openssh-server", dhcp},
+					Description: "Debian " + version + " with every package of priority important, a kernel and an SSH server",
+				},
+			},
+		}
+	}
+	return []Distribution{
+		// trixie's ifupdown prefers dhcpcd-base; bullseye and bookworm still use the ISC client.
+		debian(1, "11", "bullseye", date(2021, time.August, 14), "Debian GNU/Linux 11 (bullseye), amd64", 1, 2, "isc-dhcp-client"),
+		debian(2, "12", "bookworm", date(2023, time.June, 10), "Debian GNU/Linux 12 (bookworm), amd64", 3, 4, "isc-dhcp-client"),
+		debian(3, "13", "trixie", date(2025, time.August, 9), "Debian GNU/Linux 13 (trixie), amd64", 5, 6, "dhcpcd-base"),
+	}
+}
+
+// ByID returns the distribution with this ID.
+func ByID(id int64) (Distribution, bool) {
+	for _, d := range All() {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Distribution{}, false
+}
+
+// Lookup finds a distribution by release: its version ("12"), its codename
+// ("bookworm", any case) or its ID in decimal. This is what spec.Distribution.Release
+// and mirror overrides in the configuration hold.
+func Lookup(release string) (Distribution, bool) {
+	release = strings.TrimSpace(release)
+	for _, d := range All() {
+		if d.Version == release || strings.EqualFold(d.Codename, release) {
+			return d, true
+		}
+	}
+	if id, err := strconv.ParseInt(release, 10, 64); err == nil {
+		return ByID(id)
+	}
+	return Distribution{}, false
+}
+
+// ProfileByID returns a standard OS profile and the distribution it belongs to.
+func ProfileByID(id int64) (Profile, Distribution, bool) {
+	for _, d := range All() {
+		for _, p := range d.Profiles {
+			if p.ID == id {
+				return p, d, true
+			}
+		}
+	}
+	return Profile{}, Distribution{}, false
+}
+
+// Profile returns the distribution's profile of that name (case-insensitive).
+func (d Distribution) Profile(name string) (Profile, bool) {
+	for _, p := range d.Profiles {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}

@@ -1,0 +1,101 @@
+package rootfs
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kilnhq/kiln/internal/spec"
+)
+
+func names(extra ...string) []string {
+	return append([]string{"e2fsprogs", "ifupdown", "initramfs-tools", "isc-dhcp-client", "linux-image-amd64", "systemd-sysv", "udev"}, extra...)
+}
+
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake test"
+
+func TestPackageSet(t *testing.T) {
+	tests := []struct {
+		name string
+		spec spec.Spec
+		want []spec.Package
+	}{
+		{
+			name: "defaults add only what booting needs",
+			spec: spec.Spec{Install: spec.Install{Locale: "C.UTF-8", Keyboard: "us"}},
+			want: pkgs(names()...),
+		},
+		{
+			name: "empty profile fields mean the defaults",
+			spec: spec.Spec{},
+			want: pkgs(names()...),
+		},
+		{
+			name: "a non-C locale needs locales",
+			spec: spec.Spec{Install: spec.Install{Locale: "fr_FR.UTF-8"}},
+			want: pkgs(sorted(names("locales"))...),
+		},
+		{
+			name: "a non-us keymap needs keyboard-configuration and console-setup",
+			spec: spec.Spec{Install: spec.Install{Keyboard: "fr"}},
+			want: pkgs(sorted(names("console-setup", "keyboard-configuration"))...),
+		},
+		{
+			name: "sudo user and user key",
+			spec: spec.Spec{Install: spec.Install{Users: []spec.User{{Name: "ops", Sudo: true, SSHKeys: []string{testKey}}}}},
+			want: pkgs(sorted(names("openssh-server", "sudo"))...),
+		},
+		{
+			name: "root key alone needs openssh-server",
+			spec: spec.Spec{Install: spec.Install{RootSSHKeys: []string{testKey}}},
+			want: pkgs(sorted(names("openssh-server"))...),
+		},
+		{
+			name: "user without sudo or keys adds nothing",
+			spec: spec.Spec{Install: spec.Install{Users: []spec.User{{Name: "bob"}}}},
+			want: pkgs(names()...),
+		},
+		{
+			name: "spec versions win and duplicates collapse",
+			spec: spec.Spec{
+				Packages: []spec.Package{{Name: "vim"}, {Name: "udev", Version: "252.39-1~deb12u2"}, {Name: "vim"}},
+				Install:  spec.Install{Users: []spec.User{{Name: "a", Sudo: true}, {Name: "b", Sudo: true}}},
+			},
+			want: func() []spec.Package {
+				p := pkgs(sorted(names("sudo", "vim"))...)
+				for i := range p {
+					if p[i].Name == "udev" {
+						p[i].Version = "252.39-1~deb12u2"
+					}
+				}
+				return p
+			}(),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := PackageSet(&tt.spec)
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("PackageSet (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func pkgs(ns ...string) []spec.Package {
+	out := make([]spec.Package, len(ns))
+	for i, n := range ns {
+		out[i] = spec.Package{Name: n}
+	}
+	return out
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kilnhq/kiln/internal/auth"
+	"github.com/kilnhq/kiln/internal/store"
+)
+
+// ListAPIKeys returns the key pairs of uid.
+func (s *Service) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]store.APIKey, error) {
+	u, err := s.apiKeyOwner(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListAPIKeys(ctx, u.ID)
+}
+
+// CreateAPIKey generates a key pair for uid, within the user's quota.
+func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string) (*store.APIKey, error) {
+	u, err := s.apiKeyOwner(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.store.ListAPIKeys(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if u.APIKeysQuota > 0 && len(keys) >= u.APIKeysQuota {
+		return nil, conflict("apikey.quota", "user %q already has %d API key pairs (quota %d)", uid, len(keys), u.APIKeysQuota)
+	}
+	pub, err := auth.RandomToken(24)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := auth.RandomToken(32)
+	if err != nil {
+		return nil, err
+	}
+	k := &store.APIKey{UserID: u.ID, Name: name, Description: description, PublicKey: pub, SecretKey: secret}
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return nil, fmt.Errorf("create api key: %w", err)
+	}
+	return k, nil
+}
+
+// UpdateAPIKey changes the name and description of a key pair.
+func (s *Service) UpdateAPIKey(ctx context.Context, p *Principal, uid string, id int64, name, description *string) (*store.APIKey, error) {
+	k, err := s.GetAPIKey(ctx, p, uid, id)
+	if err != nil {
+		return nil, err
+	}
+	if name != nil {
+		k.Name = *name
+	}
+	if description != nil {
+		k.Description = *description
+	}
+	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+		return nil, fmt.Errorf("update api key: %w", err)
+	}
+	return k, nil
+}
+
+// GetAPIKey returns one key pair of uid.
+func (s *Service) GetAPIKey(ctx context.Context, p *Principal, uid string, id int64) (*store.APIKey, error) {
+	keys, err := s.ListAPIKeys(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys {
+		if keys[i].ID == id {
+			return &keys[i], nil
+		}
+	}
+	return nil, notFound("apikey", "API key pair %d of user %q does not exist", id, uid)
+}
+
+// DeleteAPIKey removes a key pair.
+func (s *Service) DeleteAPIKey(ctx context.Context, p *Principal, uid string, id int64) error {
+	u, err := s.apiKeyOwner(ctx, p, uid)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteAPIKey(ctx, u.ID, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("apikey", "API key pair %d of user %q does not exist", id, uid)
+		}
+		return fmt.Errorf("delete api key: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) apiKeyOwner(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+	if !p.Has(auth.APIKeyAccess) {
+		return nil, forbidden("entitlement", "the entitlement %q is required for this operation", auth.APIKeyAccess)
+	}
+	return s.targetUser(ctx, p, uid)
+}

@@ -1,0 +1,56 @@
+// Package service holds Kiln's use cases: users and API keys, distributions and
+// target formats, appliances (templates) with their OS and install profiles, and
+// (later) images and scans. It enforces ownership and validation; the HTTP layer
+// only decodes, authorises and encodes.
+package service
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a use-case failure; the API maps kinds to HTTP statuses.
+type Kind int
+
+const (
+	KindInvalid  Kind = iota + 1 // 400: the request is wrong
+	KindNotFound                 // 404
+	KindConflict                 // 409: exists already, or state forbids it
+	KindForbidden                // 403
+	KindTooLarge                 // 413
+	KindUnavailable              // 503: try again later
+)
+
+// Error is a use-case failure with a stable id and a message meant for the user.
+type Error struct {
+	Kind Kind
+	ID   string // stable suffix of the messageId, e.g. "appliance.duplicate"
+	Msg  string
+	Err  error // optional cause, never shown to the user
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
+
+func invalid(id, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, ID: id, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(id, format string, args ...any) *Error {
+	return &Error{Kind: KindNotFound, ID: id, Msg: fmt.Sprintf(format, args...)}
+}
+
+func conflict(id, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, ID: id, Msg: fmt.Sprintf(format, args...)}
+}
+
+func forbidden(id, format string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, ID: id, Msg: fmt.Sprintf(format, args...)}
+}
+
+// AsError returns the *Error inside err, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

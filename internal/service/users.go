@@ -1,0 +1,255 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kilnhq/kiln/internal/auth"
+	"github.com/kilnhq/kiln/internal/store"
+)
+
+var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// dummyHash makes authentication of an unknown login cost as much as a known one.
+const dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$0XUZ6j5g5F4i2Bq2oIY4V2x0Vc2n7m4u8f9k1l3p5r0"
+
+// Bootstrap creates the administrator `admin` when the database has no user.
+// With an empty password one is generated and returned (to be printed once).
+func (s *Service) Bootstrap(ctx context.Context, password string) (created bool, generated string, err error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil {
+		return false, "", fmt.Errorf("bootstrap: %w", err)
+	}
+	if n > 0 {
+		return false, "", nil
+	}
+	if password == "" {
+		if generated, err = auth.RandomToken(15); err != nil {
+			return false, "", err
+		}
+		password = generated
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return false, "", err
+	}
+	u := &store.User{Login: "admin", PasswordHash: hash, Roles: auth.AdminRoles(), Active: true, APIKeysQuota: 10,
+		FirstName: "Kiln", Surname: "Administrator"}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return false, "", fmt.Errorf("bootstrap: create admin: %w", err)
+	}
+	return true, generated, nil
+}
+
+// Authenticate checks Basic credentials.
+func (s *Service) Authenticate(ctx context.Context, login, password string) (*Principal, error) {
+	if id, ok := s.auth.get(login, password, s.now()); ok {
+		u, err := s.store.GetUser(ctx, login)
+		if err == nil && u.ID == id && u.Active {
+			return principalOf(u), nil
+		}
+	}
+	u, err := s.store.GetUser(ctx, login)
+	if errors.Is(err, store.ErrNotFound) {
+		_ = auth.CheckPassword(dummyHash, password)
+		return nil, forbidden("auth.failed", "wrong login or password")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if err := auth.CheckPassword(u.PasswordHash, password); err != nil {
+		return nil, forbidden("auth.failed", "wrong login or password")
+	}
+	if !u.Active {
+		return nil, forbidden("auth.inactive", "the account %q is disabled", login)
+	}
+	s.auth.put(login, password, u.ID, s.now())
+	return principalOf(u), nil
+}
+
+// APIKeySecret returns the owner and secret of an API public key, for signature checks.
+func (s *Service) APIKeySecret(ctx context.Context, publicKey string) (*Principal, string, error) {
+	k, err := s.store.GetAPIKeyByPublic(ctx, publicKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", forbidden("auth.apikey", "unknown API key")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("api key: %w", err)
+	}
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("api key owner: %w", err)
+	}
+	for i := range users {
+		if users[i].ID == k.UserID {
+			if !users[i].Active {
+				return nil, "", forbidden("auth.inactive", "the account %q is disabled", users[i].Login)
+			}
+			return principalOf(&users[i]), k.SecretKey, nil
+		}
+	}
+	return nil, "", forbidden("auth.apikey", "unknown API key")
+}
+
+// targetUser loads the user named uid after checking p may act for them.
+func (s *Service) targetUser(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+	if !p.CanActFor(uid) {
+		return nil, forbidden("user.other", "you may not act on the resources of user %q", uid)
+	}
+	u, err := s.store.GetUser(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("user", "user %q does not exist", uid)
+	}
+	return u, err
+}
+
+// GetUser returns the account uid (self or, for an administrator, anyone).
+func (s *Service) GetUser(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+	return s.targetUser(ctx, p, uid)
+}
+
+// ListUsers returns every account for an administrator, else only the caller.
+func (s *Service) ListUsers(ctx context.Context, p *Principal) ([]store.User, error) {
+	if !p.IsAdmin() {
+		u, err := s.store.GetUser(ctx, p.Login)
+		if err != nil {
+			return nil, err
+		}
+		return []store.User{*u}, nil
+	}
+	return s.store.ListUsers(ctx)
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Login, Email, FirstName, Surname, Password string
+	Roles                                     []string // nil = the default roles
+	Active                                    *bool
+}
+
+// CreateUser creates an account (needs user_create or user_administrate).
+// When no password is given one is generated and returned.
+func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*store.User, string, error) {
+	if !p.Has(auth.UserCreate) && !p.Has(auth.UserAdministrate) {
+		return nil, "", forbidden("user.create", "the entitlement %q is required to create users", auth.UserCreate)
+	}
+	if !loginRe.MatchString(in.Login) {
+		return nil, "", invalid("user.login", "user/loginName: %q is not a valid login (letters, digits, . _ @ -; at most 64)", in.Login)
+	}
+	if strings.ContainsAny(in.Email, " \n") {
+		return nil, "", invalid("user.email", "user/email: %q is not a valid address", in.Email)
+	}
+	roles := in.Roles
+	if roles == nil {
+		roles = auth.NewUserRoles()
+	}
+	if err := checkRoles(roles); err != nil {
+		return nil, "", err
+	}
+	generated := ""
+	if in.Password == "" {
+		var err error
+		if generated, err = auth.RandomToken(15); err != nil {
+			return nil, "", err
+		}
+		in.Password = generated
+	} else if len(in.Password) < 6 {
+		return nil, "", invalid("user.password", "user/password: at least 6 characters are required")
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, "", err
+	}
+	u := &store.User{Login: in.Login, Email: in.Email, FirstName: in.FirstName, Surname: in.Surname,
+		PasswordHash: hash, Roles: roles, Active: in.Active == nil || *in.Active, APIKeysQuota: 5}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, "", conflict("user.exists", "user %q already exists", in.Login)
+		}
+		return nil, "", fmt.Errorf("create user: %w", err)
+	}
+	return u, generated, nil
+}
+
+// UserUpdate holds the fields PUT /users/{uid} may change; nil means unchanged.
+type UserUpdate struct {
+	Email, FirstName, Surname, Password *string
+	Active                              *bool
+}
+
+// UpdateUser changes an account: the user themselves (user_profile_edit) or an administrator.
+func (s *Service) UpdateUser(ctx context.Context, p *Principal, uid string, in UserUpdate) (*store.User, error) {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin() && !p.Has(auth.UserProfileEdit) {
+		return nil, forbidden("user.edit", "the entitlement %q is required to edit a profile", auth.UserProfileEdit)
+	}
+	if in.Active != nil && !p.IsAdmin() {
+		return nil, forbidden("user.activate", "only an administrator may enable or disable accounts")
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&u.Email, in.Email)
+	set(&u.FirstName, in.FirstName)
+	set(&u.Surname, in.Surname)
+	if in.Active != nil {
+		u.Active = *in.Active
+	}
+	if in.Password != nil {
+		if len(*in.Password) < 6 {
+			return nil, invalid("user.password", "user/password: at least 6 characters are required")
+		}
+		if u.PasswordHash, err = auth.HashPassword(*in.Password); err != nil {
+			return nil, err
+		}
+		s.auth.forget(u.ID)
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("update user: %w", err)
+	}
+	return u, nil
+}
+
+// SetRoles replaces the roles of uid (needs user_create).
+func (s *Service) SetRoles(ctx context.Context, p *Principal, uid string, roles []string) (*store.User, error) {
+	if !p.Has(auth.UserCreate) {
+		return nil, forbidden("user.roles", "the entitlement %q is required to change roles", auth.UserCreate)
+	}
+	u, err := s.store.GetUser(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("user", "user %q does not exist", uid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRoles(roles); err != nil {
+		return nil, err
+	}
+	u.Roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("set roles: %w", err)
+	}
+	return u, nil
+}
+
+func checkRoles(roles []string) error {
+	for _, r := range roles {
+		if _, ok := auth.RoleByName(r); !ok {
+			names := []string{}
+			for _, k := range auth.Roles() {
+				names = append(names, k.Name)
+			}
+			return invalid("role.unknown", "roles: %q is not a role (known: %s)", r, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
