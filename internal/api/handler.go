@@ -172,11 +172,11 @@ func mapServiceError(err error) error {
 		return err
 	}
 	status := map[service.Kind]int{
-		service.KindInvalid:   http.StatusBadRequest,
-		service.KindNotFound:  http.StatusNotFound,
-		service.KindConflict:  http.StatusConflict,
-		service.KindForbidden: http.StatusForbidden,
-		service.KindTooLarge:  http.StatusRequestEntityTooLarge,
+		service.KindInvalid:     http.StatusBadRequest,
+		service.KindNotFound:    http.StatusNotFound,
+		service.KindConflict:    http.StatusConflict,
+		service.KindForbidden:   http.StatusForbidden,
+		service.KindTooLarge:    http.StatusRequestEntityTooLarge,
 		service.KindUnavailable: http.StatusServiceUnavailable,
 	}[se.Kind]
 	if status == 0 {
@@ -230,19 +230,14 @@ func decodeAs(data []byte, m mediaType, v uforge.Root) error {
 	return nil
 }
 
-// distribProfileBody accepts an OS profile sent as <distribProfile> (the
-// documented form, abstract with xsi:type) rather than <linuxProfile>.
-type distribProfileBody struct{ uforge.LinuxProfile }
-
-func (distribProfileBody) RootName() string { return "distribProfile" }
-
-// decodeProfile reads an OS profile body under either root name.
+// decodeProfile reads an OS profile body sent as <distribProfile> (the
+// documented form) or as <linuxProfile>.
 func (r *request) decodeProfile(v *uforge.LinuxProfile) error {
 	data, m, err := r.body("distribProfile")
 	if err != nil {
 		return err
 	}
-	var dp distribProfileBody
+	var dp uforge.OSProfile
 	first := decodeAs(data, m, &dp)
 	if first == nil {
 		*v = dp.LinuxProfile

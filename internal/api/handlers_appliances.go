@@ -109,7 +109,7 @@ func (s *Server) createOSProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := created(p)
+	resp := created(&uforge.OSProfile{LinuxProfile: *p})
 	resp.location = *p.URI
 	return resp, nil
 }
@@ -123,7 +123,7 @@ func (s *Server) getOSProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(p), nil
+	return ok(&uforge.OSProfile{LinuxProfile: *p}), nil
 }
 
 func (s *Server) deleteOSProfile(r *request) (*response, error) {

@@ -208,4 +208,3 @@ func (s *Server) getTargetFormat(r *request) (*response, error) {
 	}
 	return ok(tf), nil
 }
-

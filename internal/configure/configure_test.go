@@ -24,7 +24,7 @@ const (
 	rootKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGjGn2r8nXb0g6m7pvXG2JrE0DUdkzFeAa+Vo1G6nB3d admin@example"
 )
 
-var fixedTime = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) // day 20416
+var fixedTime = time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC) // day 20455 since the epoch
 
 func requireRoot(t *testing.T) {
 	t.Helper()
@@ -65,6 +65,9 @@ func fakeTree(t *testing.T) string {
 	mustChown(t, filepath.Join(dst, "etc/gshadow"), 0, 42, 0o640)
 	mustChown(t, filepath.Join(dst, "root"), 0, 0, 0o700)
 	// Debian's localtime is a symlink; a machine-id from the bootstrap must go.
+	if err := os.MkdirAll(filepath.Join(dst, "var/lib/dbus"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Symlink("/usr/share/zoneinfo/Etc/UTC", filepath.Join(dst, "etc/localtime")); err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +165,9 @@ func TestApplyReference(t *testing.T) {
 	gshadow := readLines(t, root, "etc/gshadow")
 	wantPasswd := map[string]string{
 		"root":    "root:x:0:0:root:/root:/bin/bash",
-		"ops":     "ops:x:1000:1000:Operations,,,:/home/ops:/bin/bash",
-		"dev":     "dev:x:1500:1001::/home/dev:/bin/sh",
-		"daemon2": "daemon2:x:999:998::/nonexistent:/usr/sbin/nologin",
+		"ops":     "ops:x:1000:1001:Operations,,,:/home/ops:/bin/bash", // 1000 went to group devs
+		"dev":     "dev:x:1500:1000::/home/dev:/bin/sh",
+		"daemon2": "daemon2:x:999:996::/nonexistent:/usr/sbin/nologin", // gids 999, 998 are the base's
 	}
 	for name, want := range wantPasswd {
 		if passwd[name] != want {
@@ -172,11 +175,11 @@ func TestApplyReference(t *testing.T) {
 		}
 	}
 	wantGroup := map[string]string{
-		"devs":    "devs:x:1001:ops",
+		"devs":    "devs:x:1000:ops", // groups are created before users
 		"backup2": "backup2:x:3000:",
-		"svc":     "svc:x:999:",
-		"ops":     "ops:x:1000:",
-		"daemon2": "daemon2:x:998:",
+		"svc":     "svc:x:997:",
+		"ops":     "ops:x:1001:",
+		"daemon2": "daemon2:x:996:",
 	}
 	for name, want := range wantGroup {
 		if group[name] != want {
@@ -192,14 +195,14 @@ func TestApplyReference(t *testing.T) {
 	if len(passwd) != len(shadow) || len(group) != len(gshadow) {
 		t.Errorf("files disagree: %d passwd vs %d shadow, %d group vs %d gshadow", len(passwd), len(shadow), len(group), len(gshadow))
 	}
-	if shadow["root"] != "root:"+referenceInstall().RootPasswordHash+":20416:0:99999:7:::" {
+	if shadow["root"] != "root:"+referenceInstall().RootPasswordHash+":20455:0:99999:7:::" {
 		t.Errorf("shadow root = %q", shadow["root"])
 	}
 	opsHash := strings.Split(shadow["ops"], ":")[1]
 	if again, _ := sha512Crypt("kiln", opsHash); again != opsHash {
 		t.Errorf("ops hash %q does not verify the password", opsHash)
 	}
-	if !strings.HasPrefix(shadow["dev"], "dev:*:20416:") {
+	if !strings.HasPrefix(shadow["dev"], "dev:*:20455:") {
 		t.Errorf("shadow dev = %q, want a password-less account", shadow["dev"])
 	}
 	checkFile(t, root, "etc/passwd", nil, 0o644, 0, 0)
@@ -208,13 +211,13 @@ func TestApplyReference(t *testing.T) {
 	checkFile(t, root, "etc/gshadow", nil, 0o640, 0, 42)
 
 	// Homes, keys, sudo.
-	checkFile(t, root, "home/ops", nil, fs.ModeDir|0o700, 1000, 1000)
+	checkFile(t, root, "home/ops", nil, fs.ModeDir|0o700, 1000, 1001)
 	bashrc, _ := os.ReadFile(filepath.Join(root, "etc/skel/.bashrc"))
-	checkFile(t, root, "home/ops/.bashrc", ptr(string(bashrc)), 0o644, 1000, 1000)
-	checkFile(t, root, "home/ops/.profile", nil, 0o644, 1000, 1000)
-	checkFile(t, root, "home/ops/.ssh", nil, fs.ModeDir|0o700, 1000, 1000)
-	checkFile(t, root, "home/ops/.ssh/authorized_keys", ptr(opsKey+"\n"), 0o600, 1000, 1000)
-	checkFile(t, root, "home/dev", nil, fs.ModeDir|0o700, 1500, 1001)
+	checkFile(t, root, "home/ops/.bashrc", ptr(string(bashrc)), 0o644, 1000, 1001)
+	checkFile(t, root, "home/ops/.profile", nil, 0o644, 1000, 1001)
+	checkFile(t, root, "home/ops/.ssh", nil, fs.ModeDir|0o700, 1000, 1001)
+	checkFile(t, root, "home/ops/.ssh/authorized_keys", ptr(opsKey+"\n"), 0o600, 1000, 1001)
+	checkFile(t, root, "home/dev", nil, fs.ModeDir|0o700, 1500, 1000)
 	if _, err := os.Lstat(filepath.Join(root, "home/dev/.ssh")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dev has no keys but got ~/.ssh: %v", err)
 	}

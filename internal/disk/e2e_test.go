@@ -107,9 +107,9 @@ func TestE2EBootBIOSAndUEFI(t *testing.T) {
 			}
 			checks := map[string]string{
 				"findmnt -n -o UUID /":            res.Root().UUID,
-				"findmnt -n -o UUID /srv":         res.Partitions[4].UUID,
+				"findmnt -n -o UUID /srv":         res.Partitions[3].UUID,
 				"findmnt -n -o UUID /boot/efi":    res.ESP().UUID,
-				"swapon --show=UUID --noheadings": res.Partitions[5].UUID,
+				"swapon --show=UUID --noheadings": res.Partitions[4].UUID,
 				"cat /proc/cmdline":               "kiln.test=1",
 			}
 			for cmd, want := range checks {

@@ -64,9 +64,9 @@ func AptMirror(root string) (string, error) {
 
 func aptFiles(root string) ([]string, error) {
 	var files []string
-	main := filepath.Join(root, "etc/apt/sources.list")
-	if _, err := os.Stat(main); err == nil {
-		files = append(files, main)
+	list := filepath.Join(root, "etc/apt/sources.list")
+	if _, err := os.Stat(list); err == nil {
+		files = append(files, list)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read apt sources: %w", err)
 	}

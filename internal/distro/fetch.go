@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -68,7 +69,8 @@ func openIndex(ctx context.Context, client *http.Client, src Source, component, 
 			resp.Body.Close()
 			return nil, url, fmt.Errorf("download %s: %s", url, resp.Status)
 		}
-		r, err := c.open(resp.Body)
+		// The xz decoder reads in tiny pieces; unbuffered it spends seconds in syscalls.
+		r, err := c.open(bufio.NewReaderSize(resp.Body, 256<<10))
 		if err != nil {
 			resp.Body.Close()
 			return nil, url, fmt.Errorf("decompress %s: %w", url, err)
@@ -92,10 +94,8 @@ type limitReader struct {
 }
 
 func (l *limitReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, fmt.Errorf("%s: decompressed index exceeds %d bytes", l.url, int64(maxIndexSize))
-	}
-	if int64(len(p)) > l.left {
+	// Read at most one byte past the limit: that byte proves the stream is too long.
+	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
 	}
 	n, err := l.r.Read(p)

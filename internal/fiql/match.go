@@ -98,19 +98,10 @@ func compare(c *Comparison, root reflect.Value) (bool, error) {
 	return false, nil
 }
 
-// leafType reports whether values of t are compared as text rather than walked into.
-func leafType(t reflect.Type) bool {
-	if t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) ||
-		t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {
-		return true
-	}
-	switch t.Kind() {
-	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return true
-	}
-	return false
+// marshals reports whether t has its own text encoding, which then is its value.
+func marshals(t reflect.Type) bool {
+	return t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) ||
+		t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler)
 }
 
 var (
@@ -118,19 +109,25 @@ var (
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 )
 
+// fansOut reports whether a value of t stands for its elements (any one may match).
+func fansOut(t reflect.Type) bool {
+	return (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && t.Elem().Kind() != reflect.Uint8
+}
+
 // checkSelector validates the selector against the static type, so that an
 // unknown name is an error even when the data holds a nil pointer there.
-// Interfaces and maps are checked at run time instead.
+// Interfaces and maps are checked at run time instead. A struct is walked into
+// even when it has its own encoding: the selector decides whether it wants the
+// struct's value (selector ends there) or one of its fields.
 func checkSelector(t reflect.Type, sel string) error {
 	for _, name := range strings.Split(sel, ".") {
-		t = deref(t)
+		for t.Kind() == reflect.Pointer || fansOut(t) && !marshals(t) {
+			t = t.Elem()
+		}
 		switch t.Kind() {
 		case reflect.Interface, reflect.Map:
 			return nil
 		case reflect.Struct:
-			if leafType(t) {
-				return fmt.Errorf("query: unknown selector %q: %s is a value, it has no field %q", sel, t, name)
-			}
 			f, ok := field(t, name)
 			if !ok {
 				return fmt.Errorf("query: unknown selector %q: no field %q in %s", sel, name, t)
@@ -143,48 +140,32 @@ func checkSelector(t reflect.Type, sel string) error {
 	return nil
 }
 
-// deref strips pointers and slices (elements are matched one by one).
-func deref(t reflect.Type) reflect.Type {
-	for {
-		switch {
-		case t.Kind() == reflect.Pointer:
-			t = t.Elem()
-		case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && !leafType(t) && t.Elem().Kind() != reflect.Uint8:
-			t = t.Elem()
-		default:
-			return t // []byte and marshalling slices are values
-		}
-	}
-}
-
 // collect appends to out every value the path reaches from v.
 func collect(v reflect.Value, path []string, sel string, out *[]reflect.Value) error {
-	for {
-		if !v.IsValid() {
-			return nil
+	for v.IsValid() {
+		isRef := v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface
+		if isRef && v.IsNil() {
+			return nil // no value here: '==' cannot match
 		}
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() {
-				return nil
-			}
-			if v.Kind() == reflect.Pointer && len(path) == 0 && leafType(v.Type()) {
-				*out = append(*out, v)
-				return nil
-			}
+		if len(path) == 0 && marshals(v.Type()) {
+			break // a value with its own encoding, even a slice or a struct
+		}
+		if isRef {
 			v = v.Elem()
 			continue
-		case reflect.Slice, reflect.Array:
-			if !(v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8) && !leafType(v.Type()) {
-				for i := range v.Len() {
-					if err := collect(v.Index(i), path, sel, out); err != nil {
-						return err
-					}
+		}
+		if fansOut(v.Type()) {
+			for i := range v.Len() {
+				if err := collect(v.Index(i), path, sel, out); err != nil {
+					return err
 				}
-				return nil
 			}
+			return nil
 		}
 		break
+	}
+	if !v.IsValid() {
+		return nil
 	}
 	if len(path) == 0 {
 		*out = append(*out, v)
@@ -192,9 +173,6 @@ func collect(v reflect.Value, path []string, sel string, out *[]reflect.Value) e
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		if leafType(v.Type()) {
-			return fmt.Errorf("query: unknown selector %q: %s is a value, it has no field %q", sel, v.Type(), path[0])
-		}
 		f, ok := field(v.Type(), path[0])
 		if !ok {
 			return fmt.Errorf("query: unknown selector %q: no field %q in %s", sel, path[0], v.Type())

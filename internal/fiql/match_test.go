@@ -258,3 +258,22 @@ func TestMatchUForgeTags(t *testing.T) {
 		t.Error(`uforge:"-" field was selectable`)
 	}
 }
+
+// encoded is a struct with its own whole-object encoding: its fields stay selectable.
+type encoded struct {
+	Name  string   `json:"name"`
+	Inner *encoded `json:"inner,omitempty"`
+}
+
+func (e encoded) MarshalJSON() ([]byte, error) { return json.Marshal("encoded:" + e.Name) }
+
+func TestMatchStructWithOwnEncoding(t *testing.T) {
+	v := encoded{Name: "outer", Inner: &encoded{Name: "in"}}
+	for q, want := range map[string]bool{`name==outer`: true, `inner.name==in`: true, `inner==encoded:in`: true} {
+		e, _ := Parse(q)
+		got, err := e.Match(v)
+		if err != nil || got != want {
+			t.Errorf("Match(%q) = %v, %v; want %v", q, got, err, want)
+		}
+	}
+}

@@ -34,7 +34,7 @@ type Batch struct {
 	// Blocks has one entry per block of Chunk.Data, set by the worker.
 	Blocks []Block
 	// Out is scratch space for the worker (compressed output), empty on entry,
-	// with a capacity of at least 2× the chunk size.
+	// with a capacity of Pipeline.OutSize; appending beyond it is allowed.
 	Out []byte
 
 	done chan struct{}
@@ -50,6 +50,7 @@ type Pipeline struct {
 	BlockSize int
 	ChunkSize int // bytes per batch, a multiple of BlockSize
 	Workers   int // <= 0 means GOMAXPROCS
+	OutSize   int // initial capacity of Batch.Out; 0 for workers that do not write output
 	// NewWorker returns the processing function of one worker goroutine, so that
 	// each worker can own its compressor.
 	NewWorker func() (func(*Batch) error, error)
@@ -68,6 +69,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	slots := 2*workers + 2
+	// Small disks do not need full-size buffers.
+	chunk := int(min(int64(p.ChunkSize), (p.Reader.Total()+int64(p.BlockSize)-1)/int64(p.BlockSize)*int64(p.BlockSize)))
+	chunk = max(chunk, p.BlockSize)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -83,9 +87,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	free := make(chan *Batch, slots)
 	for range slots {
 		free <- &Batch{
-			buf:    make([]byte, p.ChunkSize),
-			Out:    make([]byte, 0, 2*p.ChunkSize),
-			Blocks: make([]Block, 0, p.ChunkSize/p.BlockSize),
+			buf:    make([]byte, chunk),
+			Out:    make([]byte, 0, p.OutSize),
+			Blocks: make([]Block, 0, chunk/p.BlockSize),
 		}
 	}
 	order := make(chan *Batch, slots)

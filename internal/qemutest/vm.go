@@ -50,6 +50,9 @@ type Options struct {
 	// ConsoleLog, when set, receives a copy of the serial console (kept after Close,
 	// for failed tests). The console is always kept in memory too.
 	ConsoleLog string
+	// NoNetwork removes the NIC (-nic none); by default the VM has a user-mode
+	// virtio NIC. Without a NIC, OVMF does not spend a minute trying PXE.
+	NoNetwork bool
 	// Interface is the disk bus: "virtio" (default), "ide" or "scsi" (virtio-scsi).
 	Interface string
 }
@@ -107,10 +110,14 @@ func Boot(ctx context.Context, o Options) (*VM, error) {
 	sock := filepath.Join(tmp, "serial.sock")
 	args := []string{
 		"-accel", "tcg", "-m", strconv.Itoa(o.MemoryMB), "-smp", "2",
-		"-nic", "user,model=virtio-net-pci",
 		"-display", "none", "-monitor", "none", "-no-reboot",
 		"-chardev", "socket,id=serial0,path=" + sock + ",server=on,wait=on",
 		"-serial", "chardev:serial0",
+	}
+	if o.NoNetwork {
+		args = append(args, "-nic", "none")
+	} else {
+		args = append(args, "-nic", "user,model=virtio-net-pci")
 	}
 	switch o.Interface {
 	case "", "virtio":

@@ -214,6 +214,7 @@ type aptMonitor struct {
 	mu       sync.Mutex
 	partial  []byte
 	notFound []string
+	pct      int // progress only moves forward
 }
 
 func (m *aptMonitor) Write(p []byte) (int, error) {
@@ -233,7 +234,8 @@ func (m *aptMonitor) Write(p []byte) (int, error) {
 
 func (m *aptMonitor) line(l string) {
 	for _, ph := range phases {
-		if strings.Contains(l, ph.marker) {
+		if strings.Contains(l, ph.marker) && ph.pct > m.pct {
+			m.pct = ph.pct
 			m.progress(ph.pct, ph.msg)
 		}
 	}

@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -98,4 +99,26 @@ func sorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+func TestReferenceExample(t *testing.T) {
+	data, err := os.ReadFile("../../examples/reference.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse(data)
+	if err != nil {
+		t.Fatalf("examples/reference.yaml: %v", err)
+	}
+	if s.Distribution.Release != "12" || s.Install.Hostname != "kiln-ref" || s.Install.Timezone != "Europe/Paris" ||
+		s.Install.Disk.SizeMB != 2048 || s.Output.Format != "qcow2" || s.Install.RootPassword != "kiln" {
+		t.Errorf("unexpected reference spec: %+v", s)
+	}
+	if len(s.Install.Users) != 1 || s.Install.Users[0].Name != "ops" || !s.Install.Users[0].Sudo || len(s.Install.Users[0].SSHKeys) != 1 {
+		t.Errorf("unexpected users: %+v", s.Install.Users)
+	}
+	want := sorted(names("openssh-server", "sudo"))
+	if d := cmp.Diff(pkgs(want...), PackageSet(s)); d != "" {
+		t.Errorf("PackageSet(reference) (-want +got):\n%s", d)
+	}
 }

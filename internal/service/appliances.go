@@ -229,7 +229,7 @@ func checkNameVersion(name, version string) error {
 func (s *Service) renderAppliance(ctx context.Context, login string, a *store.Appliance, d *applianceDoc) (*uforge.Appliance, error) {
 	uri := applianceURI(login, a.ID)
 	out := &uforge.Appliance{
-		Object: uforge.Object{Created: new(a.Created.UTC()), DBID: new(a.ID), LastModified: new(a.Modified.UTC())},
+		Object:              uforge.Object{Created: new(a.Created.UTC()), DBID: new(a.ID), LastModified: new(a.Modified.UTC())},
 		ArchName:            new("x86_64"),
 		BaseCloneURI:        new(uri + "/clones"),
 		BaseImagesStatusURI: new(uri + "/images/statuses"),

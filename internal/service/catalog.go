@@ -217,14 +217,14 @@ func (s *Service) TargetFormat(ctx context.Context, p *Principal, id int64) (*uf
 
 func renderTargetFormat(f target.Format, access bool) uforge.TargetFormat {
 	w := uforge.TargetFormat{
-		Object: uforge.Object{DBID: new(f.ID)},
-		Name:   new(f.Name),
-		Format: &uforge.ImageFormat{Name: new(f.Format), Access: new(access), Active: new(f.Active)},
+		Object:   uforge.Object{DBID: new(f.ID)},
+		Name:     new(f.Name),
+		Format:   &uforge.ImageFormat{Name: new(f.Format), Access: new(access), Active: new(f.Active)},
 		Category: &uforge.Category{Name: new(string(f.Category)), Type: new("IMAGEFORMAT")},
-		Type:   new(string(f.Type)),
-		Access: new(access && f.Active),
-		Active: new(f.Active),
-		URI:    new(targetFormatURI(f.ID)),
+		Type:     new(string(f.Type)),
+		Access:   new(access && f.Active),
+		Active:   new(f.Active),
+		URI:      new(targetFormatURI(f.ID)),
 	}
 	if f.CredAccountType != "" {
 		w.CredAccountType = new(f.CredAccountType)

@@ -13,12 +13,12 @@ import (
 type Kind int
 
 const (
-	KindInvalid  Kind = iota + 1 // 400: the request is wrong
-	KindNotFound                 // 404
-	KindConflict                 // 409: exists already, or state forbids it
-	KindForbidden                // 403
-	KindTooLarge                 // 413
-	KindUnavailable              // 503: try again later
+	KindInvalid     Kind = iota + 1 // 400: the request is wrong
+	KindNotFound                    // 404
+	KindConflict                    // 409: exists already, or state forbids it
+	KindForbidden                   // 403
+	KindTooLarge                    // 413
+	KindUnavailable                 // 503: try again later
 )
 
 // Error is a use-case failure with a stable id and a message meant for the user.

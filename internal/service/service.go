@@ -9,16 +9,16 @@ import (
 
 // Config holds what the use cases need besides the store.
 type Config struct {
-	Logger        *slog.Logger
-	Now           func() time.Time // defaults to time.Now
+	Logger *slog.Logger
+	Now    func() time.Time // defaults to time.Now
 }
 
 // Service implements Kiln's use cases.
 type Service struct {
-	store   store.Store
-	log     *slog.Logger
-	now     func() time.Time
-	auth    *authCache
+	store store.Store
+	log   *slog.Logger
+	now   func() time.Time
+	auth  *authCache
 }
 
 // New returns a Service on st.

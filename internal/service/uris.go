@@ -29,7 +29,9 @@ func profileURI(did, pid int64) string { return fmt.Sprintf("distributions/%d/pr
 
 func packageURI(did, pid int64) string { return fmt.Sprintf("distributions/%d/pkgs/%d", did, pid) }
 
-func targetFormatURI(id int64) string { return fmt.Sprintf("orgs/%d/targetformats/%d", DefaultOrgID, id) }
+func targetFormatURI(id int64) string {
+	return fmt.Sprintf("orgs/%d/targetformats/%d", DefaultOrgID, id)
+}
 
 // DefaultOrgID is the one organization every user belongs to.
 const DefaultOrgID = 1

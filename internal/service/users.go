@@ -15,7 +15,7 @@ import (
 var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // dummyHash makes authentication of an unknown login cost as much as a known one.
-const dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$0XUZ6j5g5F4i2Bq2oIY4V2x0Vc2n7m4u8f9k1l3p5r0"
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0XUZ6j5g5F4i2Bq2oIY4V2x0Vc2n7m4u8f9k1l3p5r0"
 
 // Bootstrap creates the administrator `admin` when the database has no user.
 // With an empty password one is generated and returned (to be printed once).
@@ -127,8 +127,8 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal) ([]store.User, er
 // NewUser is the input of CreateUser.
 type NewUser struct {
 	Login, Email, FirstName, Surname, Password string
-	Roles                                     []string // nil = the default roles
-	Active                                    *bool
+	Roles                                      []string // nil = the default roles
+	Active                                     *bool
 }
 
 // CreateUser creates an account (needs user_create or user_administrate).

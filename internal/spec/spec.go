@@ -85,18 +85,18 @@ type Install struct {
 
 // User is an account created in the image.
 type User struct {
-	Name          string   `json:"name" yaml:"name"`
-	FullName      string   `json:"fullName,omitempty" yaml:"fullName,omitempty"`
-	UID           int      `json:"uid,omitempty" yaml:"uid,omitempty"` // 0 = allocate from 1000
-	PrimaryGroup  string   `json:"primaryGroup,omitempty" yaml:"primaryGroup,omitempty"`
-	Groups        []string `json:"groups,omitempty" yaml:"groups,omitempty"` // secondary groups
-	Home          string   `json:"home,omitempty" yaml:"home,omitempty"`     // default /home/NAME
-	Shell         string   `json:"shell,omitempty" yaml:"shell,omitempty"`   // default /bin/bash
-	Password      string   `json:"password,omitempty" yaml:"password,omitempty"`
-	PasswordHash  string   `json:"passwordHash,omitempty" yaml:"passwordHash,omitempty"`
-	SSHKeys       []string `json:"sshKeys,omitempty" yaml:"sshKeys,omitempty"`
-	Sudo          bool     `json:"sudo,omitempty" yaml:"sudo,omitempty"` // passwordless sudo
-	System        bool     `json:"system,omitempty" yaml:"system,omitempty"`
+	Name         string   `json:"name" yaml:"name"`
+	FullName     string   `json:"fullName,omitempty" yaml:"fullName,omitempty"`
+	UID          int      `json:"uid,omitempty" yaml:"uid,omitempty"` // 0 = allocate from 1000
+	PrimaryGroup string   `json:"primaryGroup,omitempty" yaml:"primaryGroup,omitempty"`
+	Groups       []string `json:"groups,omitempty" yaml:"groups,omitempty"` // secondary groups
+	Home         string   `json:"home,omitempty" yaml:"home,omitempty"`     // default /home/NAME
+	Shell        string   `json:"shell,omitempty" yaml:"shell,omitempty"`   // default /bin/bash
+	Password     string   `json:"password,omitempty" yaml:"password,omitempty"`
+	PasswordHash string   `json:"passwordHash,omitempty" yaml:"passwordHash,omitempty"`
+	SSHKeys      []string `json:"sshKeys,omitempty" yaml:"sshKeys,omitempty"`
+	Sudo         bool     `json:"sudo,omitempty" yaml:"sudo,omitempty"` // passwordless sudo
+	System       bool     `json:"system,omitempty" yaml:"system,omitempty"`
 }
 
 // Group is a group created in the image.

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Rows per multi-row statement: 1000 rows of 7 columns stay well under both
+// Rows per multi-row statement: 1000 rows of 8 columns stay well under both
 // SQLite's (32766) and PostgreSQL's (65535) limit on bound parameters.
 const (
 	packageBatch = 1000
@@ -36,6 +36,7 @@ func (s *SQL) ReplacePackages(ctx context.Context, distributionID int64, pkgs []
 	for i := range pkgs {
 		last[keyOf(&pkgs[i])] = i
 	}
+	start := time.Now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		existing, err := s.indexedPackages(ctx, tx, distributionID)
 		if err != nil {
@@ -66,24 +67,37 @@ func (s *SQL) ReplacePackages(ctx context.Context, distributionID int64, pkgs []
 				changed = append(changed, p)
 			}
 		}
+		read := time.Since(start)
+		// A changed package is deleted and inserted again under its old id:
+		// multi-row inserts are the fastest write both databases have, where
+		// multi-row updates are not (PostgreSQL plans UPDATE … FROM (VALUES …)
+		// as a scan of the whole table per batch).
+		for _, p := range changed {
+			gone = append(gone, p.ID)
+		}
 		if err := s.deletePackages(ctx, tx, gone); err != nil {
 			return err
 		}
-		if err := s.updatePackages(ctx, tx, changed); err != nil {
+		if err := s.insertPackages(ctx, tx, distributionID, changed, true); err != nil {
 			return err
 		}
-		if err := s.insertPackages(ctx, tx, distributionID, created); err != nil {
+		if err := s.insertPackages(ctx, tx, distributionID, created, false); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO package_indexes (distribution_id, package_count, refreshed)
 			VALUES (?, ?, ?) ON CONFLICT (distribution_id) DO UPDATE
 			SET package_count = excluded.package_count, refreshed = excluded.refreshed`),
 			distributionID, len(last), refreshed.UTC().Truncate(time.Microsecond))
+		s.log.DebugContext(ctx, "package index diffed and written", "distribution", distributionID,
+			"read", read, "written", time.Since(start)-read,
+			"deleted", len(gone)-len(changed), "updated", len(changed), "inserted", len(created))
 		return err
 	})
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
+	s.log.InfoContext(ctx, "package index replaced", "distribution", distributionID,
+		"packages", len(last), "duration", time.Since(start))
 	return nil
 }
 
@@ -119,35 +133,23 @@ func (s *SQL) deletePackages(ctx context.Context, tx *sql.Tx, ids []int64) error
 	return nil
 }
 
-// updatePackages rewrites the mutable fields of pkgs (by ID), a batch per
-// statement through UPDATE … FROM (VALUES …), which both databases support.
-// VALUES columns are named column1 … in both; the casts give PostgreSQL their types.
-func (s *SQL) updatePackages(ctx context.Context, tx *sql.Tx, pkgs []Package) error {
-	const row = `(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT))`
-	for batch := range slices.Chunk(pkgs, packageBatch) {
-		args := make([]any, 0, 4*len(batch))
-		for _, p := range batch {
-			args = append(args, p.ID, p.Section, p.Size, p.Filename)
-		}
-		q := `UPDATE packages SET section = v.column2, size = v.column3, filename = v.column4
-			FROM (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", len(batch)), ",") + `) AS v
-			WHERE packages.id = v.column1`
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-			return err
-		}
+// insertPackages inserts pkgs, with their IDs when keepIDs (ids taken before
+// from the identity sequence, so they cannot collide with new ones).
+func (s *SQL) insertPackages(ctx context.Context, tx *sql.Tx, distributionID int64, pkgs []Package, keepIDs bool) error {
+	cols, n := `distribution_id, name, version, arch, section, size, filename`, 7
+	if keepIDs {
+		cols, n = `id, `+cols, 8
 	}
-	return nil
-}
-
-func (s *SQL) insertPackages(ctx context.Context, tx *sql.Tx, distributionID int64, pkgs []Package) error {
-	args := make([]any, 0, 7*packageBatch)
+	args := make([]any, 0, n*packageBatch)
 	for batch := range slices.Chunk(pkgs, packageBatch) {
 		args = args[:0]
 		for _, p := range batch {
+			if keepIDs {
+				args = append(args, p.ID)
+			}
 			args = append(args, distributionID, p.Name, p.Version, p.Arch, p.Section, p.Size, p.Filename)
 		}
-		q := `INSERT INTO packages (distribution_id, name, version, arch, section, size, filename) VALUES ` +
-			placeholders(len(batch), 7)
+		q := `INSERT INTO packages (` + cols + `) VALUES ` + placeholders(len(batch), n)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return err
 		}

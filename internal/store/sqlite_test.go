@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +19,7 @@ import (
 
 func openSQLite(t *testing.T, path string) *store.SQL {
 	t.Helper()
-	s, err := store.Open(t.Context(), path, nil)
+	s, err := store.Open(t.Context(), path, testLogger(t))
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -31,7 +32,7 @@ func openSQLite(t *testing.T, path string) *store.SQL {
 }
 
 func TestSQLiteConformance(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other conformance run: its speed test measures time.
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openSQLite(t, filepath.Join(t.TempDir(), "kiln.db"))
 	})
@@ -163,4 +164,9 @@ func TestMigrationsInStep(t *testing.T) {
 	if !slices.Equal(sq, pg) || len(sq) == 0 {
 		t.Errorf("migrations differ: sqlite %v, postgres %v", sq, pg)
 	}
+}
+
+// testLogger shows the store's logs with the test's output (go test -v, or on failure).
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

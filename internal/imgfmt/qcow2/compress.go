@@ -21,13 +21,14 @@ func (a appendWriter) Write(p []byte) (int, error) {
 }
 
 // newCompressor returns the processing function of one worker: each non-zero
-// cluster is deflated, and kept raw when that does not save at least a sector.
+// cluster is deflated, and kept raw unless that saves at least 1/16 of it
+// (nearly incompressible data is cheaper to read raw).
 func newCompressor(cs int) (func(*imgfmt.Batch) error, error) {
 	fw, err := flate.NewWriterWindow(nil, windowSize)
 	if err != nil {
 		return nil, fmt.Errorf("deflate writer: %w", err)
 	}
-	limit := cs - compressedSector
+	limit := cs - cs/16
 	return func(b *imgfmt.Batch) error {
 		for i := 0; i < len(b.Data); i += cs {
 			blk := b.Data[i : i+cs]

@@ -50,7 +50,7 @@ func newLayout(size int64, clusterBits uint, dataClusters int64) (layout, error)
 	if l.l1Size*8 > maxL1Bytes {
 		return layout{}, fmt.Errorf("qcow2: virtual size %d needs an L1 table larger than %d bytes; use larger clusters", size, maxL1Bytes)
 	}
-	l.l1Clusters = max(1, divUp(l.l1Size*8, cs))
+	l.l1Clusters = divUp(l.l1Size*8, cs) // 0 for an empty disk: qemu counts no L1 cluster then
 	l2Tables := min(l.l1Size, dataClusters)
 	// The refcount blocks must cover every cluster of the file, themselves
 	// included: iterate to the fixed point (two or three rounds).
@@ -65,8 +65,10 @@ func newLayout(size int64, clusterBits uint, dataClusters int64) (layout, error)
 		}
 		l.rbClusters, l.rtClusters = max(rb, l.rbClusters), max(rt, l.rtClusters)
 	}
-	l.l1Offset = cs
-	l.rtOffset = l.l1Offset + l.l1Clusters*cs
+	if l.l1Clusters > 0 {
+		l.l1Offset = cs
+	}
+	l.rtOffset = cs + l.l1Clusters*cs
 	l.rbOffset = l.rtOffset + l.rtClusters*cs
 	l.dataOffset = l.rbOffset + l.rbClusters*cs
 	return l, nil

@@ -51,7 +51,11 @@ func (c Converter) Write(ctx context.Context, src imgfmt.Source, dst imgfmt.Dest
 	}
 	cs := 1 << bits
 	cr := imgfmt.NewChunkReader(src.R, src.Size, src.Extents, cs)
-	l, err := newLayout(src.Size, bits, cr.Total()/int64(cs)+1)
+	// qemu sees every disk as whole 512-byte sectors: it rounds the size of a
+	// raw file up, and a qcow2 size down. Round up, as qemu-img convert does;
+	// the tail reads as zeros.
+	vsize := divUp(src.Size, 512) * 512
+	l, err := newLayout(vsize, bits, cr.Total()/int64(cs)+1)
 	if err != nil {
 		return err
 	}
@@ -77,11 +81,16 @@ func (c Converter) Write(ctx context.Context, src imgfmt.Source, dst imgfmt.Dest
 		size = zchunk
 	}
 	size = max(size, cs)
+	outSize := 0
+	if opts.Compress {
+		outSize = size + cs // accepted clusters shrink; one rejected attempt may overshoot
+	}
 	p := &imgfmt.Pipeline{
 		Reader:    cr,
 		BlockSize: cs,
 		ChunkSize: size,
 		Workers:   opts.Workers,
+		OutSize:   outSize,
 		NewWorker: func() (func(*imgfmt.Batch) error, error) {
 			if !opts.Compress {
 				return func(b *imgfmt.Batch) error { imgfmt.DetectZero(b, cs); return nil }, nil

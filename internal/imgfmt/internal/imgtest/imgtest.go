@@ -40,8 +40,15 @@ func SparseDisk(t testing.TB, size int64, writes ...Write) string {
 	return path
 }
 
+// T is the part of testing.TB the qemu helpers use; *rapid.T implements it too.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
 // NeedTool skips the test when a command is not installed.
-func NeedTool(t testing.TB, name string) {
+func NeedTool(t T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s not installed", name)
@@ -65,7 +72,7 @@ func Ext4Disk(t testing.TB, size int64, dir string) string {
 }
 
 // QemuImg runs qemu-img and fails the test on error.
-func QemuImg(t testing.TB, args ...string) []byte {
+func QemuImg(t T, args ...string) []byte {
 	t.Helper()
 	NeedTool(t, "qemu-img")
 	out, err := run.Output(context.Background(), run.Cmd{Name: "qemu-img", Args: args})
@@ -93,7 +100,7 @@ type Info struct {
 }
 
 // QemuInfo runs qemu-img info on an image of the given format.
-func QemuInfo(t testing.TB, format, path string) Info {
+func QemuInfo(t T, format, path string) Info {
 	t.Helper()
 	out := QemuImg(t, "info", "-f", format, "--output=json", path)
 	var info Info
@@ -105,7 +112,7 @@ func QemuInfo(t testing.TB, format, path string) Info {
 
 // QemuCheckAndCompare asserts that qemu-img check finds no error in img and
 // that img has the same content as the raw disk.
-func QemuCheckAndCompare(t testing.TB, raw, format, img string) {
+func QemuCheckAndCompare(t T, raw, format, img string) {
 	t.Helper()
 	QemuImg(t, "check", "-f", format, img)
 	QemuImg(t, "compare", "-q", "-f", "raw", "-F", format, raw, img)
