@@ -53,13 +53,13 @@ func TestExtentsSeekData(t *testing.T) {
 func TestScanExtents(t *testing.T) {
 	data := make([]byte, 10*4096+100)
 	data[5000] = 1
-	data[4096*3] = 1
+	data[4096*3] = 1 // block 2 stays zero: two extents
 	data[len(data)-1] = 1
 	got, err := imgfmt.ScanExtents(bytes.NewReader(data), int64(len(data)), 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []imgfmt.Extent{{Offset: 4096, Length: 3 * 4096}, {Offset: 10 * 4096, Length: 100}}
+	want := []imgfmt.Extent{{Offset: 4096, Length: 4096}, {Offset: 3 * 4096, Length: 4096}, {Offset: 10 * 4096, Length: 100}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("extents (-want +got):\n%s", diff)
 	}

@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -74,25 +76,44 @@ func (b *Builder) debsDir() string  { return filepath.Join(b.dir, "debs") }
 func (b *Builder) locksDir() string { return filepath.Join(b.dir, "locks") }
 func (b *Builder) tmpDir() string   { return filepath.Join(b.dir, "tmp") }
 
-// staleTempAge is older than any bootstrap; a temp dir that old belongs to a
-// process that died without cleaning up.
+// staleTempAge is older than any bootstrap: a temp dir whose owner cannot be told
+// and that is this old belongs to a process that is gone.
 const staleTempAge = 6 * time.Hour
 
+// removeStaleTemp removes temp dirs left by processes that died (killed workers:
+// their bootstrap may even have left mounts inside, which removeAllSafe detaches).
+// Temp dirs are named kind-PID-random; a PID that no longer exists marks them stale.
 func (b *Builder) removeStaleTemp() {
 	ents, err := os.ReadDir(b.tmpDir())
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		info, err := e.Info()
-		if err != nil || b.now().Sub(info.ModTime()) < staleTempAge {
+		if !staleTemp(e.Name(), e, b.now()) {
 			continue
 		}
 		p := filepath.Join(b.tmpDir(), e.Name())
 		if err := removeAllSafe(p); err != nil {
 			b.log.Warn("rootfs: remove stale temp dir", "path", p, "err", err)
+		} else {
+			b.log.Info("rootfs: removed stale temp dir", "path", p)
 		}
 	}
+}
+
+func staleTemp(name string, e os.DirEntry, now time.Time) bool {
+	parts := strings.SplitN(name, "-", 3)
+	if len(parts) == 3 {
+		if pid, err := strconv.Atoi(parts[1]); err == nil && pid > 0 {
+			if pid == os.Getpid() {
+				return false
+			}
+			err := syscall.Kill(pid, 0)
+			return errors.Is(err, syscall.ESRCH)
+		}
+	}
+	info, err := e.Info()
+	return err == nil && now.Sub(info.ModTime()) > staleTempAge
 }
 
 // Timings says where Prepare spent its time.

@@ -74,7 +74,7 @@ func lastUsed(path string) time.Time {
 // discard removes a cache entry: first renamed into tmp (atomic, so a half-removed
 // entry never looks valid), then deleted.
 func (b *Builder) discard(entry string) {
-	trash, err := os.MkdirTemp(b.tmpDir(), "trash-")
+	trash, err := os.MkdirTemp(b.tmpDir(), fmt.Sprintf("trash-%d-", os.Getpid()))
 	if err != nil {
 		b.log.Warn("rootfs: discard cache entry", "entry", entry, "err", err)
 		return
@@ -90,7 +90,7 @@ func (b *Builder) discard(entry string) {
 
 // build bootstraps the base for r into a temp dir and publishes it as entry.
 func (b *Builder) build(ctx context.Context, r Request, key, entry string, progress func(int, string)) error {
-	tmp, err := os.MkdirTemp(b.tmpDir(), "base-")
+	tmp, err := os.MkdirTemp(b.tmpDir(), fmt.Sprintf("base-%d-", os.Getpid()))
 	if err != nil {
 		return fmt.Errorf("rootfs: temp dir: %w", err)
 	}

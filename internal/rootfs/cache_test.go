@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,5 +267,25 @@ func TestPrepareDst(t *testing.T) {
 	os.WriteFile(filepath.Join(d, "new", "f"), nil, 0o644)
 	if err := prepareDst(filepath.Join(d, "new")); err == nil {
 		t.Fatal("non-empty destination accepted")
+	}
+}
+
+func TestNewRemovesTempOfDeadProcesses(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("New needs root")
+	}
+	dir := t.TempDir()
+	dead := filepath.Join(dir, "tmp", "base-2147483646-abc") // above pid_max: no such process
+	mine := filepath.Join(dir, "tmp", fmt.Sprintf("base-%d-abc", os.Getpid()))
+	for _, d := range []string{dead, mine} {
+		if err := os.MkdirAll(filepath.Join(d, "tree/etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := New(dir, 0, slogDiscard()); err != nil {
+		t.Fatal(err)
+	}
+	if exists(dead) || !exists(mine) {
+		t.Errorf("dead=%v mine=%v: only the dead process's temp dir must go", exists(dead), exists(mine))
 	}
 }

@@ -154,6 +154,28 @@ func TestE2EPrepareConfigure(t *testing.T) {
 		t.Errorf("warm tree has %d packages, cold %d", len(res2.Packages), len(res1.Packages))
 	}
 
+	// Two builds of the same key at once: both get a private, complete tree.
+	errs := make(chan error, 2)
+	for _, name := range []string{"par1", "par2"} {
+		go func() {
+			r, err := b.Prepare(ctx, req, filepath.Join(work, name), nil)
+			if err == nil && !r.CacheHit {
+				err = fmt.Errorf("%s: not a cache hit", name)
+			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for _, name := range []string{"par1", "par2"} {
+		if _, err := os.Stat(filepath.Join(work, name, "var/lib/dpkg/status")); err != nil {
+			t.Errorf("concurrent build %s: %v", name, err)
+		}
+	}
+
 	// An unknown package fails the build, names the package, and leaves nothing.
 	bad := req
 	bad.Packages = append(append([]spec.Package(nil), req.Packages...), spec.Package{Name: "kiln-no-such-package"})

@@ -37,7 +37,8 @@ func (s *SQL) migrate(ctx context.Context) error {
 		gd = goose.DialectPostgres
 		// Several nodes may start at once against one server: an advisory lock
 		// makes one of them migrate while the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Poll every second (goose's default is 5 s) for up to 5 minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return fmt.Errorf("migrate %s schema: %w", s.dialect, err)
 		}

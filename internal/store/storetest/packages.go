@@ -15,7 +15,8 @@ import (
 // refreshTime has microsecond precision, the finest both databases keep.
 var refreshTime = time.Date(2026, 3, 1, 12, 30, 45, 123456000, time.UTC)
 
-// bigIndex is the size of a real Debian main amd64 index, give or take.
+// bigIndex is the size of a real Debian main amd64 index, give or take
+// (a tenth of it with go test -short).
 const bigIndex = 65000
 
 // speedTarget is how long replacing a bigIndex-row index should take on a
@@ -340,21 +341,25 @@ func testSpeed(t *testing.T, s store.Store) {
 			t.Logf("over the %v target: a loaded machine, or a regression", speedTarget)
 		}
 	}
-	first := syntheticPackages(bigIndex, 0)
+	size := bigIndex
+	if testing.Short() {
+		size = bigIndex / 10
+	}
+	first := syntheticPackages(size, 0)
 	check("first import", first)
 	before := idsByKey(t, s, 9)
-	if len(before) != bigIndex {
-		t.Fatalf("index has %d packages, want %d", len(before), bigIndex)
+	if len(before) != size {
+		t.Fatalf("index has %d packages, want %d", len(before), size)
 	}
 
-	refresh := slices.Clone(first[bigIndex/100:])                    // first 1% removed
-	refresh = append(refresh, syntheticPackages(bigIndex/100, 1)...) // 1% new versions
+	refresh := slices.Clone(first[size/100:])                    // first 1% removed
+	refresh = append(refresh, syntheticPackages(size/100, 1)...) // 1% new versions
 	check("refresh", refresh)
 	after := idsByKey(t, s, 9)
-	if len(after) != bigIndex {
-		t.Fatalf("index has %d packages after refresh, want %d", len(after), bigIndex)
+	if len(after) != size {
+		t.Fatalf("index has %d packages after refresh, want %d", len(after), size)
 	}
-	for _, p := range first[bigIndex/100:] {
+	for _, p := range first[size/100:] {
 		if after[key(p)].ID != before[key(p)].ID {
 			t.Fatalf("%s: id %d became %d", key(p), before[key(p)].ID, after[key(p)].ID)
 		}
@@ -373,7 +378,7 @@ func testSpeed(t *testing.T, s store.Store) {
 			t.Fatalf("%s after update = %+v, want id %d, size %d, filename %s", key(p), got, after[key(p)].ID, p.Size, p.Filename)
 		}
 	}
-	if n, _, err := s.PackageIndex(ctx, 9); err != nil || n != bigIndex {
-		t.Errorf("PackageIndex = %d, %v; want %d", n, err, bigIndex)
+	if n, _, err := s.PackageIndex(ctx, 9); err != nil || n != size {
+		t.Errorf("PackageIndex = %d, %v; want %d", n, err, size)
 	}
 }

@@ -1,0 +1,252 @@
+// Command imgfmt benchmarks Kiln's disk-format writers against qemu-img.
+//
+// It builds a sparse raw disk holding an ext4 filesystem populated from a
+// directory (mkfs.ext4 -d), then times qemu-img convert and our converters on
+// it, each in a child process so that its peak RSS (rusage maxrss) is its own.
+// Finally it measures our converters' peak RSS on a 2 GiB and a 20 GiB sparse
+// disk with the same data density, to show that memory does not grow with size.
+//
+//	go run ./bench/imgfmt -dir /tmp/imgfmt/bench
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
+	"github.com/kilnhq/kiln/internal/imgfmt/qcow2"
+	"github.com/kilnhq/kiln/internal/imgfmt/raw"
+	"github.com/kilnhq/kiln/internal/run"
+)
+
+func main() {
+	var (
+		dir     = flag.String("dir", "/tmp/imgfmt/bench", "scratch directory")
+		srcDir  = flag.String("src", "/usr/lib/x86_64-linux-gnu", "directory copied into the ext4 test disk")
+		sizeGiB = flag.Int64("size", 4, "test disk size in GiB")
+		skipRSS = flag.Bool("skip-rss", false, "skip the 2 GiB vs 20 GiB RSS runs")
+		child   = flag.String("child", "", "internal: convert -in to -out with this converter (raw, qcow2, qcow2-c) and exit")
+		in      = flag.String("in", "", "internal: child input")
+		out     = flag.String("out", "", "internal: child output")
+	)
+	flag.Parse()
+	ctx := context.Background()
+	if *child != "" {
+		if err := convertChild(ctx, *child, *in, *out); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := bench(ctx, log, *dir, *srcDir, *sizeGiB<<30, *skipRSS); err != nil {
+		log.Error("benchmark failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// convertChild is the measured process: nothing but one conversion.
+func convertChild(ctx context.Context, kind, in, out string) error {
+	src, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	var c imgfmt.Converter
+	opts := imgfmt.Options{}
+	switch kind {
+	case "raw":
+		c = raw.Converter{}
+	case "qcow2":
+		c = qcow2.Converter{}
+	case "qcow2-c":
+		c, opts.Compress = qcow2.Converter{}, true
+	default:
+		return fmt.Errorf("unknown converter %q", kind)
+	}
+	if err := c.Convert(ctx, src, dst, opts); err != nil {
+		return err
+	}
+	return dst.Close()
+}
+
+type result struct {
+	name    string
+	wall    time.Duration
+	maxRSS  int64 // bytes
+	outSize int64
+	outUsed int64 // allocated bytes
+}
+
+// measure runs one command as a child process and collects its figures.
+func measure(ctx context.Context, name, out string, argv ...string) (result, error) {
+	_ = os.Remove(out)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	r := result{name: name, wall: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(out, &st); err != nil {
+		return result{}, fmt.Errorf("%s: stat output: %w", name, err)
+	}
+	r.outSize, r.outUsed = st.Size, st.Blocks*512
+	return r, nil
+}
+
+func bench(ctx context.Context, log *slog.Logger, dir, srcDir string, size int64, skipRSS bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	disk := filepath.Join(dir, "ext4.raw")
+	if _, err := os.Stat(disk); err != nil {
+		log.Info("building test disk", "path", disk, "from", srcDir)
+		if err := run.Run(ctx, run.Cmd{Name: "mkfs.ext4", Args: []string{"-q", "-F", "-d", srcDir, "-E", "root_owner=0:0", disk, fmt.Sprintf("%dk", size>>10)}}); err != nil {
+			return fmt.Errorf("build test disk: %w", err)
+		}
+	}
+	alloc, err := warm(disk)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("test disk: %s, virtual %d MiB, allocated %d MiB (page cache warm), GOMAXPROCS-visible cores %d\n\n",
+		disk, size>>20, alloc>>20, runtime.NumCPU())
+
+	out := func(n string) string { return filepath.Join(dir, n) }
+	runs := []struct {
+		label, outQ, outO string
+		qemu, ours        []string
+	}{
+		{"raw (sparse)", out("q.raw"), out("o.raw"), []string{"qemu-img", "convert", "-f", "raw", "-O", "raw", disk, out("q.raw")}, []string{self, "-child", "raw", "-in", disk, "-out", out("o.raw")}},
+		{"qcow2", out("q.qcow2"), out("o.qcow2"), []string{"qemu-img", "convert", "-f", "raw", "-O", "qcow2", disk, out("q.qcow2")}, []string{self, "-child", "qcow2", "-in", disk, "-out", out("o.qcow2")}},
+		{"qcow2 compressed", out("qc.qcow2"), out("oc.qcow2"), []string{"qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", disk, out("qc.qcow2")}, []string{self, "-child", "qcow2-c", "-in", disk, "-out", out("oc.qcow2")}},
+		{"qcow2 compressed (qemu -W -m 2)", out("qc2.qcow2"), "", []string{"qemu-img", "convert", "-c", "-W", "-m", "2", "-f", "raw", "-O", "qcow2", disk, out("qc2.qcow2")}, nil},
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "format\twriter\twall s\tMiB/s (alloc)\toutput MiB\tpeak RSS MiB\tspeed vs qemu-img\t")
+	for _, r := range runs {
+		q, err := measure(ctx, "qemu-img", r.outQ, r.qemu...)
+		if err != nil {
+			return err
+		}
+		row(tw, r.label, q, alloc, "")
+		if r.ours != nil {
+			o, err := measure(ctx, "kiln", r.outO, r.ours...)
+			if err != nil {
+				return err
+			}
+			// qemu-img is the oracle: the two outputs must hold the same disk.
+			format := "qcow2"
+			if r.label == "raw (sparse)" {
+				format = "raw"
+			}
+			if err := run.Run(ctx, run.Cmd{Name: "qemu-img", Args: []string{"compare", "-q", "-f", "raw", "-F", format, disk, r.outO}}); err != nil {
+				return fmt.Errorf("%s: output differs from the source: %w", r.label, err)
+			}
+			row(tw, r.label, o, alloc, fmt.Sprintf("%.2f×", q.wall.Seconds()/o.wall.Seconds()))
+			_ = os.Remove(r.outO)
+		}
+		_ = os.Remove(r.outQ)
+	}
+	tw.Flush()
+	if skipRSS {
+		return nil
+	}
+
+	fmt.Printf("\npeak RSS vs disk size (1 MiB of data every 32 MiB):\n")
+	tw = tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "disk\tconverter\tallocated MiB\twall s\tpeak RSS MiB\t")
+	for _, gib := range []int64{2, 20} {
+		path := filepath.Join(dir, fmt.Sprintf("sparse-%dG.raw", gib))
+		if err := sparseDisk(path, gib<<30); err != nil {
+			return err
+		}
+		a, err := warm(path)
+		if err != nil {
+			return err
+		}
+		for _, kind := range []string{"raw", "qcow2", "qcow2-c"} {
+			o, err := measure(ctx, kind, out("rss.out"), self, "-child", kind, "-in", path, "-out", out("rss.out"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%d GiB\t%s\t%d\t%.2f\t%.1f\t\n", gib, kind, a>>20, o.wall.Seconds(), float64(o.maxRSS)/(1<<20))
+		}
+		_ = os.Remove(out("rss.out"))
+		_ = os.Remove(path)
+	}
+	return tw.Flush()
+}
+
+func row(w io.Writer, label string, r result, alloc int64, ratio string) {
+	fmt.Fprintf(w, "%s\t%s\t%.2f\t%.0f\t%.0f (%.0f used)\t%.1f\t%s\t\n", label, r.name, r.wall.Seconds(),
+		float64(alloc)/(1<<20)/r.wall.Seconds(), float64(r.outSize)/(1<<20), float64(r.outUsed)/(1<<20), float64(r.maxRSS)/(1<<20), ratio)
+}
+
+// warm reads the allocated extents once so that every run starts from the
+// page cache, and returns their total size.
+func warm(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	exts, err := imgfmt.Extents(f)
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 4<<20)
+	for _, e := range exts {
+		if _, err := io.CopyBuffer(io.Discard, io.NewSectionReader(f, e.Offset, e.Length), buf); err != nil {
+			return 0, fmt.Errorf("warm %s: %w", path, err)
+		}
+	}
+	return imgfmt.TotalLength(exts), nil
+}
+
+// sparseDisk writes 1 MiB of compressible data every 32 MiB of a sparse file.
+func sparseDisk(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	blk := make([]byte, 1<<20)
+	for off := int64(0); off < size; off += 32 << 20 {
+		for i := range blk {
+			blk[i] = byte(off>>20) ^ byte(i*7/3)
+		}
+		if _, err := f.WriteAt(blk, off); err != nil {
+			return err
+		}
+	}
+	return errors.Join(f.Close())
+}
