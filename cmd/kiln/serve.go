@@ -112,11 +112,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return fmt.Errorf("mirrors: %w", err)
 	}
 	indexer := distro.NewIndexer(st, mirrors, distro.IndexerOptions{Logger: log})
-	go func() {
-		if err := indexer.EnsureFresh(ctx, o.indexMaxAge); err != nil && ctx.Err() == nil {
-			log.Warn("some package indexes could not be refreshed; they will be retried at the next start", "err", err)
-		}
-	}()
+	go keepIndexesFresh(ctx, indexer, o.indexMaxAge, log)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -144,6 +140,23 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	return nil
+}
+
+// keepIndexesFresh loads missing package indexes at start, then refreshes those
+// older than maxAge, checking four times per maxAge, until ctx ends.
+func keepIndexesFresh(ctx context.Context, ix *distro.Indexer, maxAge time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(max(maxAge/4, time.Minute))
+	defer tick.Stop()
+	for {
+		if err := ix.EnsureFresh(ctx, maxAge); err != nil && ctx.Err() == nil {
+			log.Warn("some package indexes could not be refreshed; retrying later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // redactDSN hides a password in a PostgreSQL URL for the log.
