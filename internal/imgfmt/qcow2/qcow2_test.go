@@ -3,7 +3,6 @@ package qcow2_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	mrand "math/rand/v2"
 	"os"
@@ -93,53 +92,16 @@ func sameContent(t testing.TB, raw, img string) {
 	}
 }
 
-func pattern(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = seed + byte(i%251) // compressible but not trivially so
-	}
-	return b
-}
+func pattern(n int, seed byte) []byte { return imgtest.Pattern(n, seed) }
 
-func random(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
-
-type disk struct {
-	name   string
-	size   int64
-	writes []imgtest.Write
-}
-
-func disks() []disk {
-	return []disk{
-		{name: "empty", size: 1 << 30},
-		{name: "zero-size", size: 0},
-		{name: "one-byte", size: 1, writes: []imgtest.Write{{Off: 0, Data: []byte{0x5a}}}},
-		{name: "one-byte-in-1GiB", size: 1 << 30, writes: []imgtest.Write{{Off: 123456789, Data: []byte{1}}}},
-		{name: "data-at-end", size: 3 << 30, writes: []imgtest.Write{{Off: 3<<30 - 70000, Data: pattern(70000, 7)}}},
-		{name: "unaligned-size", size: 10<<20 + 12345, writes: []imgtest.Write{
-			{Off: 0, Data: pattern(4096, 1)},
-			{Off: 10<<20 + 12345 - 5000, Data: pattern(5000, 3)},
-		}},
-		{name: "mixed", size: 1<<30 + 512, writes: []imgtest.Write{
-			{Off: 512<<20 - 100000, Data: pattern(300000, 9)}, // crosses an L2 boundary
-			{Off: 700 << 20, Data: random(200000)},            // incompressible: raw clusters
-			{Off: 700<<20 + 200000, Data: pattern(150000, 5)}, // compressed right after raw
-			{Off: 800 << 20, Data: make([]byte, 1<<20)},       // written zeros: skipped
-			{Off: 1 << 30, Data: random(512)},
-		}},
-	}
-}
+func random(n int) []byte { return imgtest.Random(n) }
 
 func TestConvertQemuOracle(t *testing.T) {
 	imgtest.NeedTool(t, "qemu-img")
-	for _, d := range disks() {
+	for _, d := range imgtest.Cases() {
 		for _, compress := range []bool{false, true} {
 			for _, bits := range []uint{0, 9} {
-				name := d.name
+				name := d.Name
 				if compress {
 					name += "/compressed"
 				}
@@ -148,12 +110,12 @@ func TestConvertQemuOracle(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					if bits == 9 && d.size > 64<<20 && d.name != "data-at-end" {
+					if bits == 9 && d.Size > 64<<20 && d.Name != "data-at-end" {
 						t.Skip("keep 512-byte-cluster cases small")
 					}
-					raw := imgtest.SparseDisk(t, d.size, d.writes...)
+					raw := imgtest.SparseDisk(t, d.Size, d.Writes...)
 					out := convert(t, qcow2.Converter{ClusterBits: bits}, raw, imgfmt.Options{Compress: compress})
-					verify(t, raw, out, d.size, bits)
+					verify(t, raw, out, d.Size, bits)
 				})
 			}
 		}

@@ -1,0 +1,142 @@
+// Package generate runs a build spec through the image pipeline: bootstrap the
+// root filesystem (cached), configure it from the install profile, lay out the
+// disk with its bootloaders, convert it to the target format, and checksum the
+// result. Progress is reported as one overall percentage with the stage and a
+// message; cancelling the context stops every child process and removes every
+// temporary file.
+package generate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/spec"
+)
+
+// Stage names a step of the pipeline.
+type Stage string
+
+const (
+	StageRootfs    Stage = "rootfs"
+	StageConfigure Stage = "configure"
+	StageDisk      Stage = "disk"
+	StageConvert   Stage = "convert"
+	StageChecksum  Stage = "checksum"
+	StageDone      Stage = "done"
+)
+
+// stageSpan is each stage's share of the overall percentage. The root
+// filesystem dominates a cold build; the rest are seconds.
+var stageSpan = map[Stage][2]int{
+	StageRootfs:    {0, 55},
+	StageConfigure: {55, 60},
+	StageDisk:      {60, 85},
+	StageConvert:   {85, 97},
+	StageChecksum:  {97, 100},
+}
+
+// Update is one progress report.
+type Update struct {
+	Stage   Stage
+	Percent int // overall, 0–100
+	Message string
+}
+
+// Progress receives updates; it must be quick.
+type Progress func(Update)
+
+// Config holds what an Engine needs besides a spec.
+type Config struct {
+	CacheDir      string        // rootfs caches (packages, bases)
+	CacheMaxBytes int64         // size cap of CacheDir, least recently used evicted
+	WorkDir       string        // temporary trees and raw disks; one subdirectory per build
+	Mirrors       *distro.Mirrors
+	Logger        *slog.Logger
+}
+
+// Engine runs builds. It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	rootfs *rootfs.Builder
+	log    *slog.Logger
+}
+
+// New prepares an engine and its directories.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Mirrors == nil {
+		return nil, errors.New("generate: no mirrors configured")
+	}
+	if cfg.CacheMaxBytes <= 0 {
+		cfg.CacheMaxBytes = 20 << 30
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
+		return nil, fmt.Errorf("generate: work directory: %w", err)
+	}
+	rb, err := rootfs.New(cfg.CacheDir, cfg.CacheMaxBytes, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	return &Engine{cfg: cfg, rootfs: rb, log: cfg.Logger}, nil
+}
+
+// Result is what a build produced.
+type Result struct {
+	Path     string // the artifact
+	Format   string // primitive format of the artifact ("qcow2", "raw")
+	Size     int64  // bytes of the artifact file
+	SHA256   string
+	Packages []rootfs.InstalledPackage
+	CacheHit bool // the bootstrapped base came from the cache
+	Timings  map[Stage]time.Duration
+}
+
+// reporter turns per-stage percentages into overall ones, never going backwards.
+type reporter struct {
+	fn   Progress
+	last int
+}
+
+func (r *reporter) stage(s Stage) func(pct int, msg string) {
+	span := stageSpan[s]
+	return func(pct int, msg string) {
+		pct = max(0, min(100, pct))
+		overall := span[0] + (span[1]-span[0])*pct/100
+		if overall < r.last {
+			overall = r.last
+		}
+		r.last = overall
+		if r.fn != nil {
+			r.fn(Update{Stage: s, Percent: overall, Message: msg})
+		}
+	}
+}
+
+// workspace creates this build's private directory under WorkDir.
+func (e *Engine) workspace() (string, error) {
+	dir, err := os.MkdirTemp(e.cfg.WorkDir, "build-")
+	if err != nil {
+		return "", fmt.Errorf("generate: workspace: %w", err)
+	}
+	return dir, nil
+}
+
+// artifactName is the file name of a build's artifact.
+func artifactName(s *spec.Spec, ext string) string {
+	base := s.Name
+	if base == "" {
+		base = "kiln-image"
+	}
+	if s.ImageVersion != "" {
+		base += "-" + s.ImageVersion
+	}
+	return filepath.Base(hostnameLike(base)) + ext
+}

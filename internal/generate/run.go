@@ -1,0 +1,142 @@
+package generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kilnhq/kiln/internal/configure"
+	"github.com/kilnhq/kiln/internal/disk"
+	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/spec"
+)
+
+// Run executes s and leaves the artifact in outDir. On error or cancellation no
+// temporary file remains and outDir holds no partial artifact.
+func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress Progress) (res *Result, err error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid spec: %w", err)
+	}
+	out, err := resolveOutput(s.Output)
+	if err != nil {
+		return nil, err
+	}
+	req, err := e.rootfsRequest(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	ws, err := e.workspace()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rmErr := os.RemoveAll(ws); rmErr != nil {
+			e.log.Warn("could not remove build workspace", "dir", ws, "err", rmErr)
+		}
+	}()
+	rep := &reporter{fn: progress}
+	res = &Result{Timings: map[Stage]time.Duration{}}
+	timed := func(st Stage, f func() error) error {
+		start := time.Now()
+		err := f()
+		res.Timings[st] = time.Since(start)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st, err)
+		}
+		return nil
+	}
+
+	tree := filepath.Join(ws, "root")
+	if err := timed(StageRootfs, func() error {
+		r, err := e.rootfs.Prepare(ctx, req, tree, rep.stage(StageRootfs))
+		if err != nil {
+			return err
+		}
+		res.Packages, res.CacheHit = r.Packages, r.CacheHit
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	if err := timed(StageConfigure, func() error {
+		rep.stage(StageConfigure)(0, "configuring users, time zone, locale, network and SSH")
+		return configure.Apply(ctx, tree, s.Install, configure.WithLogger(e.log))
+	}); err != nil {
+		return nil, err
+	}
+
+	rawPath := filepath.Join(ws, "disk.raw")
+	if err := timed(StageDisk, func() error {
+		_, err := disk.Build(ctx, disk.Options{RootDir: tree, Disk: s.Install.Disk, KernelParams: s.Install.KernelParameters,
+			Output: rawPath, Progress: rep.stage(StageDisk), Logger: e.log})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	// The tree is no longer needed: free its space before the conversion writes.
+	_ = os.RemoveAll(tree)
+
+	final := filepath.Join(outDir, artifactName(s, out.extension))
+	partial := final + ".partial"
+	defer func() {
+		if err != nil {
+			_ = os.Remove(partial)
+		}
+	}()
+	if err := timed(StageConvert, func() error {
+		return out.write(ctx, rawPath, partial, rep.stage(StageConvert))
+	}); err != nil {
+		return nil, err
+	}
+	if err := timed(StageChecksum, func() error {
+		rep.stage(StageChecksum)(0, "computing the SHA-256 of "+filepath.Base(final))
+		sum, size, err := fileSHA256(ctx, partial)
+		res.SHA256, res.Size = sum, size
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return nil, fmt.Errorf("store artifact: %w", err)
+	}
+	res.Path, res.Format = final, out.format
+	rep.stage(StageChecksum)(100, "image ready: "+filepath.Base(final))
+	if progress != nil {
+		progress(Update{Stage: StageDone, Percent: 100, Message: "image ready"})
+	}
+	return res, nil
+}
+
+// rootfsRequest derives the bootstrap request from the spec and the mirrors.
+func (e *Engine) rootfsRequest(s *spec.Spec) (rootfs.Request, error) {
+	codename, ok := spec.Codename(s.Distribution.Release)
+	if !ok {
+		return rootfs.Request{}, fmt.Errorf("release %q is not supported", s.Distribution.Release)
+	}
+	srcs, err := e.cfg.Mirrors.Sources(s.Distribution.Release)
+	if err != nil {
+		return rootfs.Request{}, err
+	}
+	req := rootfs.Request{Distribution: s.Distribution.Name, Codename: codename, Arch: s.Distribution.Arch,
+		Variant: s.Distribution.Variant, Packages: rootfs.PackageSet(s)}
+	for _, src := range srcs {
+		uri := src.URI
+		if s.Distribution.Mirror != "" {
+			uri = strings.TrimSuffix(s.Distribution.Mirror, "/")
+		}
+		req.Sources = append(req.Sources, rootfs.Source{URI: uri, Suite: src.Suite, Components: src.Components})
+	}
+	return req, nil
+}
+
+// IsCanceled reports whether err comes from a cancelled build.
+func IsCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
