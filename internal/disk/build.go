@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
@@ -122,6 +123,7 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 	// The bootloaders (grub-mkimage ×2, mkfs.vfat, mtools) run next to the
 	// filesystem writers: they touch other regions of the file, and the 2 cores
 	// would otherwise idle while mke2fs waits on I/O.
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -144,6 +146,15 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 		cancel()
 	}
 	wg.Wait()
+	// When one side fails, the other is cancelled: report only the cause.
+	if parent.Err() == nil {
+		if fsErr != nil && run.IsCanceled(bootErr) {
+			bootErr = nil
+		}
+		if bootErr != nil && run.IsCanceled(fsErr) {
+			fsErr = nil
+		}
+	}
 	if err := errors.Join(fsErr, bootErr); err != nil {
 		return nil, fmt.Errorf("disk build: %w", err)
 	}
@@ -218,8 +229,11 @@ func writeTreeFiles(rootDir string, l *Layout, g GrubConfig) error {
 	}
 	for _, f := range files {
 		p := filepath.Join(rootDir, f.path)
-		// Replace rather than write through: the tree's file may be a symlink.
-		_ = os.Remove(p)
+		// Replace rather than write through: the tree's file may be a symlink
+		// (to a path outside the tree, seen from the host).
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("disk build: replace /%s: %w", f.path, err)
+		}
 		if err := os.WriteFile(p, []byte(f.data), 0o644); err != nil {
 			return fmt.Errorf("disk build: write /%s: %w", f.path, err)
 		}

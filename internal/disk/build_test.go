@@ -281,3 +281,38 @@ func TestBuildFailureReportsToolError(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A tool failure mid-build (here: /home's files do not fit its partition)
+// reports the tool's stderr, removes the output and puts the tree back.
+func TestBuildToolFailureRestoresTree(t *testing.T) {
+	needTools(t, "mke2fs", "mkfs.vfat", "mmd", "mcopy", "grub-mkimage")
+	root := smallTree(t)
+	big := make([]byte, 24<<20)
+	for i := range big {
+		big[i] = byte(i*7 + i>>9) // not compressible, not sparse
+	}
+	if err := os.WriteFile(filepath.Join(root, "home/alice/big"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "disk.raw")
+	_, err := Build(context.Background(), Options{RootDir: root, Output: img, Disk: spec.Disk{SizeMB: 1024,
+		Partitions: []spec.Partition{{MountPoint: "/home", SizeMB: 16}}}})
+	if err == nil {
+		t.Fatal("Build succeeded although /home does not fit")
+	}
+	if !strings.Contains(err.Error(), "mke2fs") || !strings.Contains(err.Error(), "/home") {
+		t.Errorf("error does not name the tool and partition: %v", err)
+	}
+	if strings.Contains(err.Error(), "canceled") {
+		t.Errorf("error reports the cancelled sibling step, not just the cause: %v", err)
+	}
+	if _, err := os.Stat(img); !os.IsNotExist(err) {
+		t.Errorf("output left behind: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "home/alice/big")); err != nil {
+		t.Errorf("tree not restored: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(root), ".kiln-mounts-*")); len(m) != 0 {
+		t.Errorf("stage left behind: %v", m)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,6 +80,17 @@ func TestE2EBootBIOSAndUEFI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("built 2 GiB image in %v (kernel %s)", time.Since(start), res.Kernel.Version)
+	var self, children syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	var st syscall.Stat_t
+	_ = syscall.Stat(img, &st)
+	// Maxrss is in KiB on Linux. The test process's peak bounds what Build itself holds.
+	t.Logf("peak RSS: this process %d MiB, largest tool %d MiB; image allocates %d MiB of 2048",
+		self.Maxrss>>10, children.Maxrss>>10, st.Blocks*512>>20)
+	if self.Maxrss>>10 > 200 {
+		t.Errorf("peak RSS %d MiB exceeds 200 MiB", self.Maxrss>>10)
+	}
 
 	for _, fw := range []qemutest.Firmware{qemutest.BIOS, qemutest.UEFI} {
 		t.Run(fw.String(), func(t *testing.T) {

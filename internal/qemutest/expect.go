@@ -67,6 +67,9 @@ func (vm *VM) tail() string {
 }
 
 var (
+	// ansiRe matches terminal control sequences (bash's bracketed-paste toggles,
+	// colours), which are not part of a command's output.
+	ansiRe     = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 	loginRe    = regexp.MustCompile(`login: $|login: `)
 	passwordRe = regexp.MustCompile(`Password: `)
 	shellRe    = regexp.MustCompile(`Login incorrect|[#$] `)
@@ -95,7 +98,7 @@ func (vm *VM) Login(ctx context.Context, user, password string) error {
 	if m == "Login incorrect" {
 		return errors.New("qemutest: login: Login incorrect")
 	}
-	if _, err := vm.Run(ctx, "stty -echo; PS1= PS2=; unset PROMPT_COMMAND; dmesg -n 1 2>/dev/null; true"); err != nil {
+	if _, err := vm.Run(ctx, "stty -echo; PS1= PS2=; unset PROMPT_COMMAND; bind 'set enable-bracketed-paste off' 2>/dev/null; dmesg -n 1 2>/dev/null; true"); err != nil {
 		return fmt.Errorf("qemutest: login: prepare shell: %w", err)
 	}
 	return nil
@@ -124,7 +127,8 @@ func (vm *VM) Run(ctx context.Context, cmd string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("qemutest: run %q: %w", cmd, err)
 	}
-	out := strings.TrimRight(strings.ReplaceAll(m[1], "\r", ""), "\n")
+	out := ansiRe.ReplaceAllString(m[1], "")
+	out = strings.TrimRight(strings.ReplaceAll(out, "\r", ""), "\n")
 	// With echo on, the typed second line shows up before its output; drop it.
 	out = strings.TrimSuffix(out, fmt.Sprintf("printf '%%s-%%s-%%s\\n' KILNEND %s $?", n))
 	out = strings.TrimRight(out, "\n")
