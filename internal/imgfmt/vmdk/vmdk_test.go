@@ -172,3 +172,13 @@ func zeroSizeRefused(t *testing.T, raw string, sub vmdk.Subformat) {
 		t.Fatal("zero-size disk accepted")
 	}
 }
+
+// noise is incompressible data from a seed (drawing each byte from rapid would
+// make large cases slow).
+func noise(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	var key [32]byte
+	key[0], key[1], key[2], key[3] = byte(seed), byte(seed>>8), byte(seed>>16), byte(seed>>24)
+	_, _ = mrand.NewChaCha8(key).Read(b)
+	return b
+}
