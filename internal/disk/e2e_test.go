@@ -147,3 +147,28 @@ func TestE2EBootBIOSAndUEFI(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBuild2GiB measures Build on the cached Debian 12 tree (KILN_E2E=1):
+// go test -run XXX -bench Build2GiB -benchtime 3x ./internal/disk
+func BenchmarkBuild2GiB(b *testing.B) {
+	if os.Getenv("KILN_E2E") != "1" {
+		b.Skip("set KILN_E2E=1")
+	}
+	t := &testing.T{}
+	root := e2eRootfs(t)
+	img := filepath.Join(b.TempDir(), "disk.raw")
+	for i := 0; i < b.N; i++ {
+		if _, err := Build(context.Background(), Options{RootDir: root, Output: img, Disk: spec.Disk{SizeMB: 2048}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var self, children syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	var st syscall.Stat_t
+	_ = syscall.Stat(img, &st)
+	b.ReportMetric(float64(self.Maxrss>>10), "peakRSS-MiB")
+	b.ReportMetric(float64(children.Maxrss>>10), "toolRSS-MiB")
+	b.ReportMetric(float64(st.Blocks*512>>20), "allocated-MiB")
+}

@@ -25,6 +25,7 @@ type Store interface {
 	APIKeys
 	Appliances
 	Packages
+	Images
 	// Close releases the database.
 	Close() error
 }
@@ -136,4 +137,86 @@ type Packages interface {
 	// PackageIndex reports how many packages a distribution has and when they were read.
 	// A distribution never indexed reports 0 and the zero time, not an error.
 	PackageIndex(ctx context.Context, distributionID int64) (count int, refreshed time.Time, err error)
+}
+
+// Image states. Terminal states never change again.
+const (
+	ImageQueued    = "queued"
+	ImageRunning   = "running"
+	ImageComplete  = "complete"
+	ImageError     = "error"
+	ImageCancelled = "cancelled"
+)
+
+// Image is one generation of a machine image (regenerate makes a new one).
+type Image struct {
+	ID          int64
+	OwnerID     int64
+	ApplianceID int64 // 0 for an image generated from a scan
+	ScanID      int64 // 0 for an image generated from an appliance
+	FormatID    int64 // target format
+	Name        string
+	Version     string
+	Revision    int
+	Compress    bool
+	Spec        []byte // the build spec (JSON), immutable: the input of regenerate
+	Request     []byte // the image request as received (JSON), echoed on the wire
+	State       string
+	Percentage  int
+	Message     string
+	ErrorMsg    string
+	DetailedErr string
+	JobID       int64
+	Artifact    string // artifact store key, when complete
+	FileSize    int64
+	SHA256      string
+	Packages    []byte // installed packages (JSON)
+	DownloadKey string // current single-use download key
+	Started     time.Time
+	Finished    time.Time
+	Created     time.Time
+	Modified    time.Time
+}
+
+// Terminal reports whether the image's state can no longer change.
+func (i *Image) Terminal() bool {
+	return i.State == ImageComplete || i.State == ImageError || i.State == ImageCancelled
+}
+
+// ImageFilter selects images; zero fields do not filter.
+type ImageFilter struct {
+	OwnerID     int64
+	ApplianceID int64
+	ScanID      int64
+	State       string
+}
+
+// ImageOutcome is how a generation ended.
+type ImageOutcome struct {
+	State       string // ImageComplete, ImageError or ImageCancelled
+	Message     string
+	ErrorMsg    string
+	DetailedErr string
+	Artifact    string
+	FileSize    int64
+	SHA256      string
+	Packages    []byte
+}
+
+// Images stores machine images.
+type Images interface {
+	// CreateImage inserts img, setting ID, Created and Modified.
+	CreateImage(ctx context.Context, img *Image) error
+	GetImage(ctx context.Context, id int64) (*Image, error)
+	ListImages(ctx context.Context, f ImageFilter) ([]Image, error)
+	// SetImageJob records the queue job of an image.
+	SetImageJob(ctx context.Context, id, jobID int64) error
+	// ImageProgress moves a non-terminal image to running with a percentage and
+	// message; false when the image is already terminal (cancelled, say).
+	ImageProgress(ctx context.Context, id int64, percentage int, message string) (bool, error)
+	// FinishImage sets a terminal state, once: false when the image was terminal already.
+	FinishImage(ctx context.Context, id int64, o ImageOutcome) (bool, error)
+	// SwapDownloadKey replaces old by new atomically; false when old is not the current key.
+	SwapDownloadKey(ctx context.Context, id int64, old, new string) (bool, error)
+	DeleteImage(ctx context.Context, id int64) error
 }
