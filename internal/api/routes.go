@@ -59,6 +59,21 @@ func (s *Server) routes() {
 		{"PUT /users/{uid}/appliances/{aid}/installProfile", authenticated, auth.ApplianceCreate, s.updateInstallProfile},
 		{"GET /users/{uid}/appliances/{aid}/installProfile/{ipid}", authenticated, auth.ApplianceCreate, s.getInstallProfile},
 		{"PUT /users/{uid}/appliances/{aid}/installProfile/{ipid}", authenticated, auth.ApplianceCreate, s.updateInstallProfile},
+
+		{"POST /users/{uid}/appliances/{aid}/images", authenticated, auth.ImageGenerate, s.generateImage},
+		{"GET /users/{uid}/appliances/{aid}/images", authenticated, auth.ApplianceCreate, s.listImages},
+		{"DELETE /users/{uid}/appliances/{aid}/images", authenticated, auth.ApplianceCreate, s.deleteImages},
+		{"GET /users/{uid}/appliances/{aid}/images/statuses", authenticated, auth.ApplianceCreate, s.listImageStatuses},
+		{"POST /users/{uid}/appliances/{aid}/images/{itid}", authenticated, auth.ImageGenerate, s.regenerateImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}", authenticated, auth.ApplianceCreate, s.getImage},
+		{"DELETE /users/{uid}/appliances/{aid}/images/{itid}", authenticated, auth.ApplianceCreate, s.deleteImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ApplianceCreate, s.getImageStatus},
+		{"DELETE /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/pkgs", authenticated, auth.ApplianceCreate, s.imagePackages},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads", public, "", s.downloadImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.downloadImage},
+		{"GET /users/{uid}/images", authenticated, auth.ImageGenerate, s.userImages},
+		{"GET /users/{uid}/images/status", authenticated, auth.ImageGenerate, s.userImageStatuses},
 	}
 	for _, rt := range table {
 		method, path, _ := cut(rt.pattern)

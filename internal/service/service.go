@@ -15,10 +15,11 @@ type Config struct {
 
 // Service implements Kiln's use cases.
 type Service struct {
-	store store.Store
-	log   *slog.Logger
-	now   func() time.Time
-	auth  *authCache
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	auth   *authCache
+	images Images
 }
 
 // New returns a Service on st.

@@ -1,0 +1,115 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/run"
+	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/store"
+)
+
+// progressEvery bounds how often a generation writes its progress: clients
+// poll every 2 s, so more often only costs database writes.
+const progressEvery = time.Second
+
+// RunGeneration executes the generation of image id: the queue's job handler.
+// It returns nil when the image reached a terminal state on purpose (complete,
+// cancelled, or an error in the build itself), and an error only when the job
+// should be retried (the process is shutting down).
+func (s *Service) RunGeneration(ctx context.Context, id int64) error {
+	img, err := s.store.GetImage(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted while queued
+	}
+	if err != nil {
+		return fmt.Errorf("generation of image %d: %w", id, err)
+	}
+	if img.Terminal() {
+		return nil // cancelled before it started
+	}
+	var sp spec.Spec
+	if err := json.Unmarshal(img.Spec, &sp); err != nil {
+		return s.fail(img, "the stored build spec is unreadable", err)
+	}
+	if _, err := s.store.ImageProgress(ctx, id, 0, "Generation started"); err != nil {
+		return err
+	}
+	out := filepath.Join(s.images.WorkDir, fmt.Sprintf("image-%d", id))
+	defer os.RemoveAll(out)
+
+	// Progress goes to the database at most once a second, and a cancel seen
+	// there (another node, or a delete) stops the build.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var last time.Time
+	res, err := s.images.Generator.Run(ctx, &sp, out, func(u generate.Update) {
+		mu.Lock()
+		defer mu.Unlock()
+		if u.Stage != generate.StageDone && time.Since(last) < progressEvery {
+			return
+		}
+		last = time.Now()
+		ok, perr := s.store.ImageProgress(context.WithoutCancel(ctx), id, min(u.Percent, 99), stageMessage(u))
+		if perr == nil && !ok {
+			cancel() // the image became terminal: cancelled or deleted
+		}
+	})
+	if err != nil {
+		if run.IsCanceled(err) {
+			// A user cancel or a delete already made the image terminal. Otherwise
+			// the process is shutting down: the job is left to be retried.
+			if cur, gerr := s.store.GetImage(context.WithoutCancel(ctx), id); gerr != nil || cur.Terminal() {
+				return nil
+			}
+			return fmt.Errorf("generation of image %d interrupted: %w", id, err)
+		}
+		return s.fail(img, "Generation failed", err)
+	}
+	key := fmt.Sprintf("images/%d/%s", id, filepath.Base(res.Path))
+	size, sum, err := s.images.Artifacts.PutFile(ctx, key, res.Path)
+	if err != nil {
+		return s.fail(img, "Storing the image failed", err)
+	}
+	pkgs, _ := json.Marshal(res.Packages)
+	done, err := s.store.FinishImage(context.WithoutCancel(ctx), id, store.ImageOutcome{State: store.ImageComplete,
+		Message: "Generation complete", Artifact: key, FileSize: size, SHA256: sum, Packages: pkgs})
+	if err != nil {
+		return err
+	}
+	if !done { // cancelled at the last moment: drop the artifact
+		_ = s.images.Artifacts.Delete(context.WithoutCancel(ctx), key)
+	}
+	s.log.Info("image generated", "image", id, "size", size, "cache_hit", res.CacheHit)
+	return nil
+}
+
+// fail records a build error with a message clients print and the tool's
+// output as the detail.
+func (s *Service) fail(img *store.Image, msg string, cause error) error {
+	s.log.Warn("generation failed", "image", img.ID, "err", cause)
+	detail := cause.Error()
+	short := detail
+	if i := strings.Index(short, ": "); i > 0 && len(short) > 300 {
+		short = short[:300] + "…"
+	}
+	_, err := s.store.FinishImage(context.Background(), img.ID, store.ImageOutcome{State: store.ImageError,
+		Message: msg, ErrorMsg: short, DetailedErr: detail})
+	return err
+}
+
+func stageMessage(u generate.Update) string {
+	if u.Message == "" {
+		return string(u.Stage)
+	}
+	return u.Message
+}

@@ -1,0 +1,141 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/kilnhq/kiln/internal/store"
+	"github.com/kilnhq/kiln/internal/target"
+	"github.com/kilnhq/kiln/internal/uforge"
+)
+
+// imageURI is users/{login}/appliances/{aid}/images/{id} (hammr parses it).
+func imageURI(login string, img *store.Image) string {
+	if img.ScanID != 0 {
+		return fmt.Sprintf("%s/images/%d", scanURIOf(login, img), img.ID)
+	}
+	return fmt.Sprintf("%s/images/%d", applianceURI(login, img.ApplianceID), img.ID)
+}
+
+// scanURIOf is filled in with scans (a later issue); images from scans do not exist yet.
+func scanURIOf(login string, img *store.Image) string {
+	return fmt.Sprintf("users/%s/scans/%d", login, img.ScanID)
+}
+
+func parentURI(login string, img *store.Image) string {
+	if img.ScanID != 0 {
+		return scanURIOf(login, img)
+	}
+	return applianceURI(login, img.ApplianceID)
+}
+
+func trimURI(u string) string {
+	u = strings.TrimPrefix(u, "/")
+	if i := strings.Index(u, "users/"); i > 0 {
+		u = u[i:]
+	}
+	return u
+}
+
+// requestEcho keeps what a client asked for, to echo it on the ticket.
+func requestEcho(req *uforge.Image) *uforge.Image {
+	return &uforge.Image{InstallProfile: req.InstallProfile, Entrypoint: req.Entrypoint, Compress: req.Compress,
+		EBS: req.EBS, EBSVolumeSize: req.EBSVolumeSize, Simulated: req.Simulated, ForceCheckingDeps: req.ForceCheckingDeps}
+}
+
+// renderStatus is the OpStatus hammr polls; error strings are never null when error=true.
+func renderStatus(login string, img *store.Image) *uforge.OpStatus {
+	st := &uforge.OpStatus{
+		Object:     uforge.Object{DBID: new(img.ID), Created: new(img.Created), LastModified: new(img.Modified)},
+		Cancelled:  new(img.State == store.ImageCancelled),
+		Complete:   new(img.State == store.ImageComplete),
+		Error:      new(img.State == store.ImageError),
+		Message:    new(img.Message),
+		Percentage: new(img.Percentage),
+		ParentURI:  new(imageURI(login, img)),
+		URI:        new(imageURI(login, img) + "/status"),
+	}
+	if img.State == store.ImageError {
+		msg := img.ErrorMsg
+		if msg == "" {
+			msg = img.Message
+		}
+		st.ErrorMessage = new(msg)
+		st.DetailedError = new(img.DetailedErr != "")
+		st.DetailedErrorMsg = new(img.DetailedErr)
+	}
+	if st.Message == nil || *st.Message == "" {
+		st.Message = new(img.State)
+	}
+	return st
+}
+
+// renderImage is the image ticket: every field hammr reads is present (contract §4.1, §8.10).
+func (s *Service) renderImage(login string, img *store.Image) *uforge.Image {
+	uri := imageURI(login, img)
+	f, _ := target.ByID(img.FormatID)
+	tf := renderTargetFormat(f, true)
+	w := &uforge.Image{
+		UploadObject: uforge.UploadObject{
+			Object: uforge.Object{Created: new(img.Created), DBID: new(img.ID), LastModified: new(img.Modified)},
+			Size:   new(img.FileSize),
+			Status: renderStatus(login, img),
+		},
+		ParentURI:     new(parentURI(login, img)),
+		Compress:      new(img.Compress),
+		FileExtension: new(f.Extension),
+		FileSize:      new(img.FileSize),
+		Format:        tf.Format,
+		TargetFormat:  &tf,
+		ImageCreated:  new(img.State == store.ImageComplete),
+		Name:          new(img.Name),
+		OrgURI:        new(orgURI()),
+		PkgsURI:       new(uri + "/pkgs"),
+		Revision:      new(img.Revision),
+		StatusURI:     new(uri + "/status"),
+		URI:           new(uri),
+		Version:       new(img.Version),
+	}
+	if img.SHA256 != "" {
+		w.SHA256Sum = new(img.SHA256)
+	}
+	if img.State == store.ImageComplete {
+		w.FileName = new(artifactFileName(img, f))
+	}
+	if img.Compress {
+		w.DownloadKey = new(img.DownloadKey)
+		w.DownloadURI = new(uri + "/downloads?downloadId=" + img.DownloadKey)
+	}
+	var echo uforge.Image
+	if len(img.Request) > 0 && json.Unmarshal(img.Request, &echo) == nil {
+		w.InstallProfile = echo.InstallProfile
+		w.Entrypoint = echo.Entrypoint
+	}
+	if w.InstallProfile == nil {
+		w.InstallProfile = &uforge.InstallProfile{}
+	}
+	if mem := specMemory(img); w.InstallProfile.MemorySize == nil && mem > 0 {
+		w.InstallProfile.MemorySize = new(mem)
+	}
+	return w
+}
+
+func specMemory(img *store.Image) int64 {
+	var sp struct {
+		Output struct {
+			MemoryMB int64 `json:"memoryMB"`
+		} `json:"output"`
+	}
+	_ = json.Unmarshal(img.Spec, &sp)
+	return sp.Output.MemoryMB
+}
+
+// artifactFileName is the name a download is served under.
+func artifactFileName(img *store.Image, f target.Format) string {
+	ext := f.Extension
+	if img.Compress && !f.Compressed() && f.Disk != target.DiskQCOW2 {
+		ext += ".gz"
+	}
+	return fmt.Sprintf("%s-%s-r%d%s", HostnameFor(img.Name), HostnameFor(img.Version), img.Revision, ext)
+}
