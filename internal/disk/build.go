@@ -62,8 +62,10 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.Output == "" || opts.RootDir == "" {
 		return nil, errors.New("disk build: RootDir and Output are required")
 	}
-	if st, err := os.Stat(opts.RootDir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("disk build: root tree %q is not a directory: %v", opts.RootDir, err)
+	if st, err := os.Stat(opts.RootDir); err != nil {
+		return nil, fmt.Errorf("disk build: root tree: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("disk build: root tree %q is not a directory", opts.RootDir)
 	}
 
 	progress(0, "planning disk layout")
@@ -197,8 +199,19 @@ func makeFilesystems(ctx context.Context, img *os.File, imgPath, rootDir string,
 		}
 		pct += 5
 	}
-	progress(min(pct, 40), "writing root filesystem")
-	if err := makeExt(ctx, imgPath, *l.Root(), rootDir); err != nil {
+	start := min(pct, 40)
+	progress(start, "writing root filesystem")
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	base := allocated(imgPath)
+	go func() {
+		defer close(watched)
+		watchAllocation(watchCtx, imgPath, base, treeBytes(rootDir), start, 89, "writing root filesystem", progress)
+	}()
+	err = makeExt(ctx, imgPath, *l.Root(), rootDir)
+	stopWatch()
+	<-watched // no progress call may follow the next one, nor run concurrently with it
+	if err != nil {
 		return err
 	}
 	log.DebugContext(ctx, "root filesystem written", "uuid", l.Root().UUID)

@@ -17,7 +17,7 @@ import (
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
-func needTools(t *testing.T, tools ...string) {
+func needTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -83,6 +83,11 @@ func TestBuild(t *testing.T) {
 	t.Logf("built in %v", time.Since(start))
 	if progress[len(progress)-1] != 100 {
 		t.Errorf("progress ended at %v", progress)
+	}
+	for i := 1; i < len(progress); i++ {
+		if progress[i] < progress[i-1] {
+			t.Errorf("progress went backwards: %v", progress)
+		}
 	}
 	if res.Kernel.Version != "6.1.0-18-amd64" {
 		t.Errorf("kernel %q, want the newest", res.Kernel.Version)

@@ -21,7 +21,7 @@ const e2eRootPassword = "kiln"
 // e2eRootfs returns a bootable Debian 12 tree, bootstrapped with mmdebstrap on
 // first use and cached (KILN_E2E_CACHE, default /tmp/kiln-disk-e2e) for later
 // runs: the rootfs engineer's package is not a dependency of this one.
-func e2eRootfs(t *testing.T) string {
+func e2eRootfs(t testing.TB) string {
 	t.Helper()
 	cache := os.Getenv("KILN_E2E_CACHE")
 	if cache == "" {
@@ -154,8 +154,7 @@ func BenchmarkBuild2GiB(b *testing.B) {
 	if os.Getenv("KILN_E2E") != "1" {
 		b.Skip("set KILN_E2E=1")
 	}
-	t := &testing.T{}
-	root := e2eRootfs(t)
+	root := e2eRootfs(b)
 	img := filepath.Join(b.TempDir(), "disk.raw")
 	for i := 0; i < b.N; i++ {
 		if _, err := Build(context.Background(), Options{RootDir: root, Output: img, Disk: spec.Disk{SizeMB: 2048}}); err != nil {
