@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,9 +111,19 @@ func runBuild(cmd *cobra.Command, o buildOptions) error {
 	if err := writeManifest(res); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s\n  format %s, %d bytes, sha256 %s\n  %d packages, base cache %s, %s\n",
-		res.Path, res.Format, res.Size, res.SHA256, len(res.Packages), hitOrMiss(res.CacheHit), time.Since(start).Round(100*time.Millisecond))
+	fmt.Fprintf(cmd.OutOrStdout(), "%s\n  format %s, %d bytes, sha256 %s\n  %d packages, base cache %s, %s, peak RSS %d MiB\n",
+		res.Path, res.Format, res.Size, res.SHA256, len(res.Packages), hitOrMiss(res.CacheHit),
+		time.Since(start).Round(100*time.Millisecond), peakRSSMiB())
 	return nil
+}
+
+// peakRSSMiB is this process's own peak resident set (not its children's).
+func peakRSSMiB() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Maxrss / 1024 // KiB on Linux
 }
 
 func hitOrMiss(hit bool) string {

@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newServeCmd(),
 		newBuildCmd(),
+		newWorkerCmd(),
 	)
 	return root
 }

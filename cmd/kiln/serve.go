@@ -8,16 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kilnhq/kiln/internal/api"
+	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/distro"
-	"github.com/kilnhq/kiln/internal/service"
-	"github.com/kilnhq/kiln/internal/store"
 )
 
 type serveOptions struct {
@@ -31,6 +29,9 @@ type serveOptions struct {
 	indexMaxAge   time.Duration
 	maxBodyBytes  int64
 	aptSourcesDir string
+	workers       int
+	jobTimeout    time.Duration
+	cacheMaxGB    int64
 }
 
 func newServeCmd() *cobra.Command {
@@ -62,6 +63,9 @@ generated one that is printed once.`,
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.StringVar(&o.aptSourcesDir, "apt-root", "/", "root under which the apt sources are read")
+	f.IntVar(&o.workers, "workers", 1, "image generations run at once on this node (0: API only)")
+	f.DurationVar(&o.jobTimeout, "job-timeout", 2*time.Hour, "longest an image generation may run")
+	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
 	return cmd
 }
 
@@ -78,42 +82,10 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.data, 0o750); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if o.database == "" {
-		o.database = filepath.Join(o.data, "kiln.db")
-	}
-	st, err := store.Open(ctx, o.database, log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer st.Close()
-
-	svc := service.New(st, service.Config{Logger: log})
-	created, generated, err := svc.Bootstrap(ctx, os.Getenv("KILN_ADMIN_PASSWORD"))
+	mirrors, err := loadMirrors(o.mirror, o.aptSourcesDir, log)
 	if err != nil {
 		return err
 	}
-	if created && generated != "" {
-		fmt.Fprintf(os.Stderr, "\nCreated the administrator: login \"admin\", password %q (shown once; change it with PUT /api/users/admin)\n\n", generated)
-	} else if created {
-		fmt.Fprintln(os.Stderr, "Created the administrator \"admin\" with the password from KILN_ADMIN_PASSWORD")
-	}
-
-	overrides := map[string]string{}
-	var mirrors *distro.Mirrors
-	if o.mirror != "" {
-		mirrors, err = distro.NewMirrors(o.mirror, overrides)
-	} else {
-		mirrors, err = distro.LoadMirrors(o.aptSourcesDir, overrides, log)
-	}
-	if err != nil {
-		return fmt.Errorf("mirrors: %w", err)
-	}
-	indexer := distro.NewIndexer(st, mirrors, distro.IndexerOptions{Logger: log})
-	go keepIndexesFresh(ctx, indexer, o.indexMaxAge, log)
-
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -121,10 +93,34 @@ func serve(ctx context.Context, o serveOptions) error {
 	if o.publicURL == "" {
 		o.publicURL = "http://" + ln.Addr().String() + api.BasePath
 	}
-	handler := api.New(svc, api.Config{PublicURL: strings.TrimSuffix(o.publicURL, "/"), Version: o.apiVersion,
-		MaxBodyBytes: o.maxBodyBytes, Logger: log})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("kiln serving", "url", o.publicURL, "database", redactDSN(o.database), "data", o.data, "mirror", mirrors.String())
+	node, err := app.Open(ctx, app.Config{
+		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
+		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
+		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := node.Close(stop); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}()
+	if node.AdminPassword != "" {
+		fmt.Fprintf(os.Stderr, "\nCreated the administrator: login \"admin\", password %q (shown once; change it with PUT /api/users/admin)\n\n", node.AdminPassword)
+	}
+	if err := node.Start(ctx); err != nil {
+		return err
+	}
+	indexer := distro.NewIndexer(node.Store, mirrors, distro.IndexerOptions{Logger: log})
+	go keepIndexesFresh(ctx, indexer, o.indexMaxAge, log)
+
+	srv := &http.Server{Handler: node.Handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("kiln serving", "url", o.publicURL, "database", redactDSN(node.DatabaseDSN()), "data", o.data,
+		"workers", o.workers, "mirror", mirrors.String())
 	fmt.Fprintf(os.Stderr, "Kiln is serving the API at %s (try: curl -u admin:PASSWORD %s/users/admin)\n", o.publicURL, o.publicURL)
 
 	errc := make(chan error, 1)
@@ -140,6 +136,18 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	return nil
+}
+
+// loadMirrors uses --mirror when given, else the Debian mirror apt is configured with.
+func loadMirrors(mirror, aptRoot string, log *slog.Logger) (*distro.Mirrors, error) {
+	if mirror != "" {
+		return distro.NewMirrors(mirror, nil)
+	}
+	m, err := distro.LoadMirrors(aptRoot, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("mirrors: %w", err)
+	}
+	return m, nil
 }
 
 // keepIndexesFresh loads missing package indexes at start, then refreshes those

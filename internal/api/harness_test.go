@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kilnhq/kiln/internal/api"
+	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge/xsdtest"
@@ -30,21 +29,31 @@ type env struct {
 	xml map[string][]byte // every XML answer, validated against uforge.xsd at the end
 	st  *store.SQL
 	svc *service.Service
+	gen *standIn
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "kiln.db"), log)
+	gen := &standIn{}
+	node, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
+		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
+		JobTimeout: time.Minute, Generator: gen, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(st, service.Config{Logger: log})
-	if _, _, err := svc.Bootstrap(ctx, adminPassword); err != nil {
+	if err := node.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		gen.release()
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := node.Close(stop); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+	})
 	pkgs := []store.Package{
 		{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Arch: "amd64", Section: "net", Size: 1 << 20},
 		{Name: "openssh-server", Version: "1:9.2p1-2+deb12u5", Arch: "amd64", Section: "net", Size: 1 << 20},
@@ -52,18 +61,17 @@ func newEnv(t *testing.T) *env {
 		{Name: "nginx-common", Version: "1.22.1-9", Arch: "all", Section: "httpd", Size: 1 << 18},
 		{Name: "vim", Version: "2:9.0.1378-2", Arch: "amd64", Section: "editors", Size: 3 << 20},
 	}
-	if err := st.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
+	if err := node.Store.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, svc: svc, xml: map[string][]byte{}}
+	e := &env{t: t, st: node.Store, svc: node.Service, gen: gen, xml: map[string][]byte{}}
 	// One xmllint run per test validates every XML document the test received.
 	t.Cleanup(func() {
 		if len(e.xml) > 0 {
 			xsdtest.ValidateAll(t, e.xml)
 		}
 	})
-	e.srv = httptest.NewServer(api.New(svc, api.Config{Version: "3.8.13", MaxBodyBytes: 64 << 10, Logger: log,
-		PublicURL: "http://kiln.test/api"}))
+	e.srv = httptest.NewServer(node.Handler)
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -76,7 +76,7 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 		return s.fail(img, "Generation failed", err)
 	}
 	key := fmt.Sprintf("images/%d/%s", id, filepath.Base(res.Path))
-	size, sum, err := s.images.Artifacts.PutFile(ctx, key, res.Path)
+	size, sum, err := s.images.Artifacts.PutFile(ctx, key, res.Path, res.SHA256)
 	if err != nil {
 		return s.fail(img, "Storing the image failed", err)
 	}

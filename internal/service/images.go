@@ -37,7 +37,8 @@ type Artifact interface {
 
 // Artifacts stores finished images (internal/artifact).
 type Artifacts interface {
-	PutFile(ctx context.Context, key, path string) (size int64, sha256 string, err error)
+	// PutFile moves a finished file in; sha256 is passed when already known.
+	PutFile(ctx context.Context, key, path, sha256 string) (size int64, sum string, err error)
 	Open(ctx context.Context, key string) (Artifact, error)
 	Delete(ctx context.Context, key string) error
 }

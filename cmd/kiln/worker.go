@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kilnhq/kiln/internal/app"
+)
+
+type workerOptions struct {
+	data       string
+	database   string
+	workers    int
+	jobTimeout time.Duration
+	cacheMaxGB int64
+	mirror     string
+	logLevel   string
+}
+
+func newWorkerCmd() *cobra.Command {
+	var o workerOptions
+	cmd := &cobra.Command{
+		Use:   "worker --database postgres://…",
+		Short: "Run image generation workers only (multi-node, on PostgreSQL)",
+		Long: `Run image generation workers without the API, for a multi-node Kiln:
+several "kiln worker" processes (and "kiln serve --workers 0" for the API)
+share one PostgreSQL database. Artifacts are written under --data, which
+the API nodes must share (an S3-compatible store comes later).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return runWorker(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", "./data", "data directory (caches, artifacts, temporary files)")
+	f.StringVar(&o.database, "database", "", "postgres:// URL of the shared database")
+	f.IntVar(&o.workers, "workers", 1, "image generations run at once")
+	f.DurationVar(&o.jobTimeout, "job-timeout", 2*time.Hour, "longest an image generation may run")
+	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
+	f.StringVar(&o.mirror, "mirror", "", "Debian mirror (default: the one apt is configured with)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runWorker(ctx context.Context, o workerOptions) error {
+	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	if o.database == "" {
+		return fmt.Errorf("--database: a postgres:// URL is required (workers of an embedded SQLite Kiln run inside kiln serve)")
+	}
+	mirrors, err := loadMirrors(o.mirror, "/", log)
+	if err != nil {
+		return err
+	}
+	node, err := app.Open(ctx, app.Config{DataDir: o.data, Database: o.database, Mirrors: mirrors,
+		AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"), RunWorkers: true, Workers: max(o.workers, 1),
+		JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := node.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("kiln worker running", "workers", o.workers, "database", redactDSN(o.database))
+	<-ctx.Done()
+	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return node.Close(stop)
+}

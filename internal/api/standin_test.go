@@ -1,0 +1,87 @@
+package api_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/spec"
+)
+
+// standIn replaces the image engine in API tests: it reports progress, can be
+// held (to test duplicates and cancel) or made to fail, and writes a small
+// artifact. The real engine has its own end-to-end tests.
+type standIn struct {
+	mu    sync.Mutex
+	hold  chan struct{} // while non-nil, Run waits on it (or on ctx)
+	fail  string
+	specs []*spec.Spec // every spec Run received
+}
+
+func (g *standIn) holdRuns() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.hold = make(chan struct{})
+}
+
+func (g *standIn) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hold != nil {
+		close(g.hold)
+		g.hold = nil
+	}
+}
+
+func (g *standIn) failWith(msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fail = msg
+}
+
+func (g *standIn) Run(ctx context.Context, s *spec.Spec, outDir string, progress generate.Progress) (*generate.Result, error) {
+	g.mu.Lock()
+	hold, fail := g.hold, g.fail
+	g.specs = append(g.specs, s)
+	g.mu.Unlock()
+	progress(generate.Update{Stage: generate.StageRootfs, Percent: 10, Message: "bootstrapping debian (stand-in)"})
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if fail != "" {
+		return nil, errors.New(fail)
+	}
+	progress(generate.Update{Stage: generate.StageConvert, Percent: 90, Message: "writing qcow2 (stand-in)"})
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	data := []byte("stand-in image of " + s.Name + "\n" + strings.Repeat("kiln", 50000))
+	path := filepath.Join(outDir, s.Name+".qcow2")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return &generate.Result{Path: path, Format: "qcow2", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
+		Packages: []rootfs.InstalledPackage{{Name: "openssh-server", Version: "1:9.2p1-2+deb12u5", Arch: "amd64"},
+			{Name: "libc6", Version: "2.36-9+deb12u10", Arch: "amd64"}}}, nil
+}
+
+func (g *standIn) lastSpec() *spec.Spec {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.specs) == 0 {
+		return nil
+	}
+	return g.specs[len(g.specs)-1]
+}
