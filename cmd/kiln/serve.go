@@ -32,6 +32,7 @@ type serveOptions struct {
 	workers       int
 	jobTimeout    time.Duration
 	cacheMaxGB    int64
+	cacheDir      string
 }
 
 func newServeCmd() *cobra.Command {
@@ -66,6 +67,7 @@ generated one that is printed once.`,
 	f.IntVar(&o.workers, "workers", 1, "image generations run at once on this node (0: API only)")
 	f.DurationVar(&o.jobTimeout, "job-timeout", 2*time.Hour, "longest an image generation may run")
 	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "package and base caches (default DATA/cache)")
 	return cmd
 }
 
@@ -97,7 +99,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		Logger: log,
+		CacheDir: o.cacheDir, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type Config struct {
 	Workers       int           // concurrent generations
 	JobTimeout    time.Duration // longest generation
 	CacheMaxBytes int64         // rootfs caches
+	CacheDir      string        // rootfs caches; default DataDir/cache
 	// Generator replaces the image engine (tests use a fast stand-in).
 	Generator service.Generator
 
@@ -95,7 +96,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if cfg.Mirrors == nil {
 			return fail(errors.New("app: workers need the Debian mirrors"))
 		}
-		eng, err := generate.New(generate.Config{CacheDir: filepath.Join(cfg.DataDir, "cache"), CacheMaxBytes: cfg.CacheMaxBytes,
+		if cfg.CacheDir == "" {
+			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
+		}
+		eng, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
 			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Mirrors: cfg.Mirrors, Logger: log})
 		if err != nil {
 			return fail(err)

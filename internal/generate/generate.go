@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/kilnhq/kiln/internal/distro"
@@ -53,9 +54,9 @@ type Progress func(Update)
 
 // Config holds what an Engine needs besides a spec.
 type Config struct {
-	CacheDir      string        // rootfs caches (packages, bases)
-	CacheMaxBytes int64         // size cap of CacheDir, least recently used evicted
-	WorkDir       string        // temporary trees and raw disks; one subdirectory per build
+	CacheDir      string // rootfs caches (packages, bases)
+	CacheMaxBytes int64  // size cap of CacheDir, least recently used evicted
+	WorkDir       string // temporary trees and raw disks; one subdirectory per build
 	Mirrors       *distro.Mirrors
 	Logger        *slog.Logger
 }
@@ -81,6 +82,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("generate: work directory: %w", err)
 	}
+	removeStale(cfg.WorkDir, cfg.Logger)
 	rb, err := rootfs.New(cfg.CacheDir, cfg.CacheMaxBytes, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
@@ -120,9 +122,11 @@ func (r *reporter) stage(s Stage) func(pct int, msg string) {
 	}
 }
 
-// workspace creates this build's private directory under WorkDir.
+// workspace creates this build's private directory under WorkDir. Its name
+// carries the PID so that a later process can tell a crashed build's leftovers
+// from a live one's (removeStale).
 func (e *Engine) workspace() (string, error) {
-	dir, err := os.MkdirTemp(e.cfg.WorkDir, "build-")
+	dir, err := os.MkdirTemp(e.cfg.WorkDir, fmt.Sprintf("build-%d-", os.Getpid()))
 	if err != nil {
 		return "", fmt.Errorf("generate: workspace: %w", err)
 	}
@@ -139,4 +143,27 @@ func artifactName(s *spec.Spec, ext string) string {
 		base += "-" + s.ImageVersion
 	}
 	return filepath.Base(hostnameLike(base)) + ext
+}
+
+// removeStale deletes the workspaces of builds whose process is gone (a crash,
+// kill -9): nothing else would ever remove them.
+func removeStale(workDir string, log *slog.Logger) {
+	entries, err := os.ReadDir(workDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "build-%d-", &pid); err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			dir := filepath.Join(workDir, e.Name())
+			if err := os.RemoveAll(dir); err != nil {
+				log.Warn("could not remove a crashed build's workspace", "dir", dir, "err", err)
+			} else {
+				log.Info("removed a crashed build's workspace", "dir", dir)
+			}
+		}
+	}
 }

@@ -78,7 +78,9 @@ func run(ctx context.Context, c Cmd) ([]byte, error) {
 	} else {
 		cmd.Stderr = tail
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Own process group: cancel kills the whole tree. Pdeathsig: if Kiln itself
+	// dies (kill -9), the tool dies with it instead of writing on as an orphan.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	label := c.Name
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Cmd: label, Err: err}

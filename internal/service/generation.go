@@ -43,7 +43,8 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 	if _, err := s.store.ImageProgress(ctx, id, 0, "Generation started"); err != nil {
 		return err
 	}
-	out := filepath.Join(s.images.WorkDir, fmt.Sprintf("image-%d", id))
+	// The "build-PID-" prefix lets the engine remove it after a crash.
+	out := filepath.Join(s.images.WorkDir, fmt.Sprintf("build-%d-image-%d", os.Getpid(), id))
 	defer os.RemoveAll(out)
 
 	// Progress goes to the database at most once a second, and a cancel seen
