@@ -12,27 +12,51 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
-// metaSuffix names the file beside each object that records its checksum, so
-// Stat and Open never rehash a multi-gigabyte image.
-const metaSuffix = ".kiln-meta"
+const (
+	sumSuffix = ".sha256" // sidecar beside each object: its checksum
+	tmpDir    = ".tmp"    // temporary files, on the same filesystem as objects
+	staleTmp  = 24 * time.Hour
+)
 
-// Local stores objects as files under a directory.
+// Local stores objects as files under a directory. Each object has a sidecar
+// (KEY.sha256) with its checksum, so Stat and Open never rehash. The sidecar
+// also records the object file's inode, size and mtime: a sidecar that does not
+// match its file (a crash between the two renames, two concurrent Puts of one
+// key) is detected and rebuilt by rehashing, so Info is never wrong.
 type Local struct {
 	dir string
 }
 
-// NewLocal returns a store rooted at dir (created if missing).
+var _ Store = (*Local)(nil)
+
+// NewLocal opens (creating it if needed) a local store rooted at dir and
+// removes temporary files older than a day that a crash left behind.
 func NewLocal(dir string) (*Local, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("artifact store: %w", err)
-	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("artifact: %s: %w", dir, err)
 	}
-	return &Local{dir: abs}, nil
+	if err := os.MkdirAll(filepath.Join(abs, tmpDir), 0o750); err != nil {
+		return nil, fmt.Errorf("artifact: create %s: %w", abs, err)
+	}
+	l := &Local{dir: abs}
+	l.sweepTemp(time.Now().Add(-staleTmp))
+	return l, nil
+}
+
+func (l *Local) sweepTemp(before time.Time) {
+	ents, err := os.ReadDir(filepath.Join(l.dir, tmpDir))
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(before) {
+			_ = os.Remove(filepath.Join(l.dir, tmpDir, e.Name())) // best effort: garbage only
+		}
+	}
 }
 
 func (l *Local) path(key string) (string, error) {
@@ -42,91 +66,197 @@ func (l *Local) path(key string) (string, error) {
 	return filepath.Join(l.dir, filepath.FromSlash(key)), nil
 }
 
-type meta struct {
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
+// sidecar is the JSON stored in KEY.sha256.
+type sidecar struct {
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+	Inode   uint64 `json:"inode"`
+	MtimeNs int64  `json:"mtime_ns"`
+}
+
+func sidecarFor(fi fs.FileInfo, sum string) sidecar {
+	sc := sidecar{SHA256: sum, Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		sc.Inode = st.Ino
+	}
+	return sc
+}
+
+func (sc sidecar) matches(fi fs.FileInfo) bool {
+	want := sidecarFor(fi, sc.SHA256)
+	return sc == want
 }
 
 // Put implements Store.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader) (Info, error) {
-	p, err := l.path(key)
+	dst, err := l.path(key)
 	if err != nil {
 		return Info{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return Info{}, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	f, err := os.CreateTemp(filepath.Join(l.dir, tmpDir), "put-*")
 	if err != nil {
-		return Info{}, err
+		return Info{}, fmt.Errorf("artifact: put %s: %w", key, err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	sw := &sparseWriter{f: f}
+	if _, err := io.Copy(io.MultiWriter(sw, h), ctxReader{ctx, r}); err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s: %w", key, err)
 	}
+	if err := sw.finish(); err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s: %w", key, err)
+	}
+	if err := l.commit(ctx, f, dst, hex.EncodeToString(h.Sum(nil))); err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s: %w", key, err)
+	}
+	ok = true
+	return l.Stat(ctx, key)
+}
+
+// commit makes the written temporary file f the object at dst, with its sidecar.
+func (l *Local) commit(ctx context.Context, f *os.File, dst, sum string) error {
+	if err := f.Chmod(0o640); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	fi, err := f.Stat()
 	if err != nil {
-		return Info{}, fmt.Errorf("store artifact %s: %w", key, err)
+		return err
 	}
-	return l.commit(key, p, tmp.Name(), meta{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // cancelled before the object became visible
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), dst); err != nil {
+		return err
+	}
+	return l.writeSidecar(dst, sidecarFor(fi, sum))
+}
+
+func (l *Local) writeSidecar(dst string, sc sidecar) error {
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(l.dir, tmpDir), "sum-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), dst+sumSuffix); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
 }
 
 // PutFile implements Store.
 func (l *Local) PutFile(ctx context.Context, key, path, sum string) (Info, error) {
-	p, err := l.path(key)
+	dst, err := l.path(key)
 	if err != nil {
 		return Info{}, err
 	}
-	st, err := os.Stat(path)
+	src, err := os.Open(path)
 	if err != nil {
-		return Info{}, err
+		return Info{}, fmt.Errorf("artifact: put %s from %s: %w", key, path, err)
 	}
-	if sum == "" {
-		if sum, err = fileSHA256(ctx, path); err != nil {
-			return Info{}, err
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s from %s: %w", key, path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Info{}, fmt.Errorf("artifact: put %s from %s: not a regular file", key, path)
+	}
+	if sameFS(fi, l.dir) {
+		if err := l.moveIn(ctx, src, fi, path, dst, sum); err == nil {
+			return l.Stat(ctx, key)
+		} else if !errors.Is(err, syscall.EXDEV) {
+			return Info{}, fmt.Errorf("artifact: put %s from %s: %w", key, path, err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return Info{}, err
+	// Another filesystem: copy, keeping holes, into a temporary file here.
+	f, err := os.CreateTemp(filepath.Join(l.dir, tmpDir), "put-*")
+	if err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s: %w", key, err)
 	}
-	m := meta{Size: st.Size(), SHA256: sum}
-	err = os.Rename(path, p+".incoming")
-	if errors.Is(err, syscall.EXDEV) {
-		f, oerr := os.Open(path)
-		if oerr != nil {
-			return Info{}, oerr
-		}
-		defer f.Close()
-		info, perr := l.Put(ctx, key, f)
-		if perr == nil && info.SHA256 != sum {
-			_ = l.Delete(ctx, key)
-			return Info{}, fmt.Errorf("store artifact %s: checksum changed while copying", key)
-		}
-		if perr == nil {
-			_ = os.Remove(path)
-		}
-		return info, perr
+	got, err := copySparse(ctx, f, src, fi.Size())
+	if err == nil && sum != "" && got != sum {
+		err = fmt.Errorf("checksum mismatch: the file hashes to %s, its writer said %s", got, sum)
+	}
+	if err == nil {
+		err = l.commit(ctx, f, dst, got)
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("store artifact %s: %w", key, err)
+		f.Close()
+		os.Remove(f.Name())
+		return Info{}, fmt.Errorf("artifact: put %s from %s: %w", key, path, err)
 	}
-	return l.commit(key, p, p+".incoming", m)
+	if err := os.Remove(path); err != nil {
+		return Info{}, fmt.Errorf("artifact: put %s: remove the copied source: %w", key, err)
+	}
+	return l.Stat(ctx, key)
 }
 
-// commit writes the checksum record, then renames the data into place.
-func (l *Local) commit(key, p, tmp string, m meta) (Info, error) {
-	b, _ := json.Marshal(m)
-	if err := os.WriteFile(p+metaSuffix, b, 0o640); err != nil {
-		os.Remove(tmp)
-		return Info{}, err
+// moveIn renames src to dst, hashing it first unless sum is known; rename keeps
+// inode and mtime, so the sidecar written from fi matches the object.
+func (l *Local) moveIn(ctx context.Context, src *os.File, fi fs.FileInfo, path, dst, sum string) error {
+	if sum == "" {
+		h := sha256.New()
+		if _, err := io.Copy(h, ctxReader{ctx, src}); err != nil {
+			return err
+		}
+		sum = hex.EncodeToString(h.Sum(nil))
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		os.Remove(p + metaSuffix)
-		return Info{}, fmt.Errorf("store artifact %s: %w", key, err)
+	if err := src.Chmod(0o640); err != nil {
+		return err
 	}
-	return l.Stat(context.Background(), key)
+	if err := src.Sync(); err != nil {
+		return err
+	}
+	if fi2, err := src.Stat(); err != nil || fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
+		return fmt.Errorf("file changed while being stored")
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	if err := os.Rename(path, dst); err != nil {
+		return err
+	}
+	return l.writeSidecar(dst, sidecarFor(fi, sum))
+}
+
+func sameFS(fi fs.FileInfo, dir string) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	var dst syscall.Stat_t
+	if err := syscall.Stat(dir, &dst); err != nil {
+		return false
+	}
+	return st.Dev == dst.Dev
 }
 
 // Stat implements Store.
@@ -135,61 +265,79 @@ func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	st, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Info{}, fmt.Errorf("%s: %w", key, ErrNotFound)
-	}
+	f, err := os.Open(p)
 	if err != nil {
-		return Info{}, err
+		return Info{}, notFound(key, err)
 	}
-	var m meta
-	b, err := os.ReadFile(p + metaSuffix)
-	if err == nil {
-		err = json.Unmarshal(b, &m)
+	defer f.Close()
+	return l.info(ctx, key, p, f)
+}
+
+// info reads the sidecar of the open object f, rebuilding it when stale.
+func (l *Local) info(ctx context.Context, key, p string, f *os.File) (Info, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return Info{}, fmt.Errorf("artifact: stat %s: %w", key, err)
 	}
-	if err != nil || m.Size != st.Size() {
-		// The record is missing or stale (a file put there by hand): rehash.
-		if m.SHA256, err = fileSHA256(ctx, p); err != nil {
-			return Info{}, err
-		}
+	if fi.IsDir() {
+		return Info{}, fmt.Errorf("artifact: %s: %w", key, ErrNotFound)
 	}
-	return Info{Key: key, Size: st.Size(), SHA256: m.SHA256, ModTime: st.ModTime().UTC()}, nil
+	var sc sidecar
+	if b, err := os.ReadFile(p + sumSuffix); err == nil && json.Unmarshal(b, &sc) == nil && sc.matches(fi) {
+		return Info{Key: key, Size: fi.Size(), SHA256: sc.SHA256, ModTime: fi.ModTime()}, nil
+	}
+	// Missing or stale sidecar: hash the object we hold open and record it.
+	h := sha256.New()
+	if _, err := io.Copy(h, ctxReader{ctx, io.NewSectionReader(f, 0, fi.Size())}); err != nil {
+		return Info{}, fmt.Errorf("artifact: rehash %s: %w", key, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	_ = l.writeSidecar(p, sidecarFor(fi, sum)) // a cache: failing to write it only costs a rehash later
+	return Info{Key: key, Size: fi.Size(), SHA256: sum, ModTime: fi.ModTime()}, nil
 }
 
 // Open implements Store.
 func (l *Local) Open(ctx context.Context, key string) (Object, error) {
-	info, err := l.Stat(ctx, key)
+	p, err := l.path(key)
 	if err != nil {
 		return nil, err
 	}
-	p, _ := l.path(key)
 	f, err := os.Open(p)
 	if err != nil {
+		return nil, notFound(key, err)
+	}
+	info, err := l.info(ctx, key, p, f)
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	return &localObject{File: f, info: info}, nil
 }
 
-// Delete implements Store; deleting a missing key is not an error.
+// Delete implements Store.
 func (l *Local) Delete(ctx context.Context, key string) error {
 	p, err := l.path(key)
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{p, p + metaSuffix} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("artifact: delete %s: %w", key, err)
 	}
-	// Remove now-empty parent directories up to the root.
-	for dir := filepath.Dir(p); dir != l.dir && len(dir) > len(l.dir); dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil {
-			break
-		}
+	if err := os.Remove(p + sumSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("artifact: delete %s checksum: %w", key, err)
 	}
 	return nil
 }
 
+func notFound(key string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("artifact: %s: %w", key, ErrNotFound)
+	}
+	return fmt.Errorf("artifact: open %s: %w", key, err)
+}
+
+// localObject is an open object file. Reads go to the file opened at Open, so a
+// concurrent Put of the same key does not change what this reader sees.
 type localObject struct {
 	*os.File
 	info Info
@@ -197,6 +345,7 @@ type localObject struct {
 
 func (o *localObject) Info() Info { return o.info }
 
+// ctxReader fails reads once ctx is done, so a cancelled Put stops streaming.
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -207,17 +356,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-func fileSHA256(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

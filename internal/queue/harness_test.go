@@ -48,7 +48,9 @@ type finals struct {
 	wake chan struct{}
 }
 
-func newFinals() *finals { return &finals{got: map[int64][]queue.Status{}, wake: make(chan struct{}, 1)} }
+func newFinals() *finals {
+	return &finals{got: map[int64][]queue.Status{}, wake: make(chan struct{}, 1)}
+}
 
 func (f *finals) record(_ context.Context, st queue.Status) {
 	f.mu.Lock()
