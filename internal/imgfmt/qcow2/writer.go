@@ -35,7 +35,7 @@ func (c Converter) Convert(ctx context.Context, src, dst *os.File, opts imgfmt.O
 }
 
 const (
-	chunkSize = 4 << 20   // bytes read per pipeline batch (uncompressed)
+	chunkSize = 1 << 20   // bytes per pipeline batch (uncompressed): small enough to stay in cache between read and write
 	zchunk    = 1 << 20   // per batch when compressing: keeps workers evenly fed
 	bufSize   = 256 << 10 // output buffer; larger runs bypass it
 )

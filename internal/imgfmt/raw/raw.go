@@ -20,7 +20,7 @@ var _ imgfmt.Converter = Converter{}
 
 const (
 	blockSize = 64 << 10 // zero-detection granularity
-	chunkSize = 4 << 20
+	chunkSize = 1 << 20
 )
 
 // Convert copies the raw image src to dst, sparsely.

@@ -97,6 +97,9 @@ func unmarshalHeader(b []byte) header {
 	}
 }
 
+// gtMarker precedes every grain table of a streamOptimized extent.
+var gtMarker = [sector]byte{0: gtSectors, 12: markerGT}
+
 // marker is a streamOptimized metadata marker sector: val is the size in
 // sectors of the metadata that follows.
 func marker(val uint64, typ uint32) []byte {

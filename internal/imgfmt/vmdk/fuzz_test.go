@@ -2,7 +2,6 @@ package vmdk_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -65,5 +64,4 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_ = context.Background
 }

@@ -42,7 +42,7 @@ type Converter struct {
 var _ imgfmt.Converter = Converter{}
 
 const (
-	chunkSize  = 4 << 20
+	chunkSize  = 1 << 20
 	zchunkSize = 1 << 20
 	bufSize    = 256 << 10
 )
@@ -100,6 +100,7 @@ func (c Converter) Write(ctx context.Context, src imgfmt.Source, dst imgfmt.Dest
 		stream: stream,
 		gd:     make([]uint32, numGTs),
 		gt:     make([]uint32, gtEntries),
+		gtBuf:  make([]byte, gtSectors*sector),
 		cur:    -1,
 		h: header{
 			Version:          1,
@@ -177,6 +178,7 @@ type writer struct {
 	pos     int64
 	gd      []uint32
 	gt      []uint32 // current grain table
+	gtBuf   []byte   // its encoding, reused: per-table garbage would grow RSS with the disk
 	cur     int64    // its index, -1 before the first
 	gtDirty bool
 	gtStart uint64 // monolithicSparse: sector of the first preallocated table
@@ -220,7 +222,7 @@ func (w *writer) flushGT() error {
 		return nil
 	}
 	w.gtDirty = false
-	b := make([]byte, gtSectors*sector)
+	b := w.gtBuf
 	for i, e := range w.gt {
 		binary.LittleEndian.PutUint32(b[i*4:], e)
 	}
@@ -231,7 +233,7 @@ func (w *writer) flushGT() error {
 		}
 		return nil
 	}
-	if err := w.write(marker(gtSectors, markerGT)); err != nil {
+	if err := w.write(gtMarker[:]); err != nil {
 		return err
 	}
 	w.gd[w.cur] = uint32(w.pos / sector)
