@@ -30,6 +30,7 @@ import (
 	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
@@ -40,7 +41,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "measurement time")
 	real := flag.Bool("real", false, "run real generations instead of CPU-burning stand-ins")
 	flag.Parse()
-	if err := run(*rate, *duration, *real); err != nil {
+	if err := bench(*rate, *duration, *real); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -48,7 +49,7 @@ func main() {
 
 const password = "bench-password"
 
-func run(rate int, duration time.Duration, real bool) error {
+func bench(rate int, duration time.Duration, real bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "kiln-status-bench-")
@@ -155,11 +156,16 @@ func load(url string, rate int, d time.Duration) ([]time.Duration, int) {
 	var lat []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		<-tick.C
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	// Requests are scheduled at start + i·interval: a late wake-up sends the
+	// overdue requests at once instead of dropping them (open loop).
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if at.After(start.Add(d)) {
+			break
+		}
+		time.Sleep(time.Until(at))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -185,28 +191,33 @@ func load(url string, rate int, d time.Duration) ([]time.Duration, int) {
 	return lat, errs
 }
 
-// busyGenerator stands in for a build: it keeps one core busy (hashing) and
-// reports progress every 200 ms for a minute.
+// busyGenerator stands in for a build: for a minute it keeps a core busy in
+// a child process (as mmdebstrap, dpkg and mkfs do, through internal/run) and
+// reports progress every 200 ms.
 type busyGenerator struct{}
 
 func (busyGenerator) Run(ctx context.Context, s *spec.Spec, outDir string, progress generate.Progress) (*generate.Result, error) {
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	end := time.Now().Add(time.Minute)
-	last := time.Now()
-	for i := 0; time.Now().Before(end); i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run.Run(ctx, run.Cmd{Name: "sha256sum", Args: []string{"/dev/zero"}}) }()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-tick.C:
+			progress(generate.Update{Stage: generate.StageRootfs, Percent: min(99, i/3), Message: "busy"})
+			continue
+		case <-done:
 		}
-		h.Write(buf)
-		if time.Since(last) > 200*time.Millisecond {
-			last = time.Now()
-			progress(generate.Update{Stage: generate.StageRootfs, Percent: min(99, i/100), Message: "busy"})
-		}
+		break
+	}
+	if err := context.Cause(ctx); err != nil && err != context.DeadlineExceeded {
+		return nil, err
 	}
 	os.MkdirAll(outDir, 0o755)
 	path := filepath.Join(outDir, "x.qcow2")
 	os.WriteFile(path, []byte("x"), 0o644)
-	sum := h.Sum(nil)
-	return &generate.Result{Path: path, Format: "qcow2", Size: 1, SHA256: hex.EncodeToString(sum)}, nil
+	sum := sha256.Sum256([]byte("x"))
+	return &generate.Result{Path: path, Format: "qcow2", Size: 1, SHA256: hex.EncodeToString(sum[:])}, nil
 }

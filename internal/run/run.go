@@ -28,7 +28,14 @@ type Cmd struct {
 	Stdin  io.Reader // optional
 	Stdout io.Writer // optional; when nil, stdout is kept and returned by Output
 	Stderr io.Writer // optional extra sink; the tail is always kept for errors
+	// Nice is the scheduling niceness of the tool's process group (0 = default:
+	// batchNice). Image builds are batch work: they must never make the API
+	// slow to answer the clients polling them.
+	Nice int
 }
+
+// batchNice is the default niceness of tools.
+const batchNice = 10
 
 // Error is returned when a tool exits non-zero or cannot start.
 type Error struct {
@@ -88,6 +95,12 @@ func run(ctx context.Context, c Cmd) ([]byte, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, &Error{Cmd: label, Err: err}
 	}
+	nice := c.Nice
+	if nice == 0 {
+		nice = batchNice
+	}
+	// The group is the tool and everything it forks from now on.
+	_ = syscall.Setpriority(syscall.PRIO_PGRP, cmd.Process.Pid, nice)
 	done := make(chan struct{})
 	go func() {
 		select {

@@ -190,9 +190,11 @@ func (s *Service) nextRevision(ctx context.Context, applianceID int64) (int, err
 	return rev + 1, nil
 }
 
-// ownedImage loads image itid of appliance aid of user uid.
+// ownedImage loads image itid of appliance aid of user uid. The image row
+// names its owner and appliance, so the appliance itself is not read: status
+// polling stays one user and one image lookup.
 func (s *Service) ownedImage(ctx context.Context, p *Principal, uid string, aid, itid int64) (*store.User, *store.Image, error) {
-	u, _, _, err := s.owned(ctx, p, uid, aid)
+	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, nil, err
 	}

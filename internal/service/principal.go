@@ -12,10 +12,11 @@ type Principal struct {
 	ID    int64
 	Login string
 	Roles []string
+	user  *store.User // the account as authentication read it, reused for the request
 }
 
 func principalOf(u *store.User) *Principal {
-	return &Principal{ID: u.ID, Login: u.Login, Roles: slices.Clone(u.Roles)}
+	return &Principal{ID: u.ID, Login: u.Login, Roles: slices.Clone(u.Roles), user: u}
 }
 
 // Has reports whether the caller holds entitlement e.

@@ -100,6 +100,9 @@ func (s *Service) targetUser(ctx context.Context, p *Principal, uid string) (*st
 	if !p.CanActFor(uid) {
 		return nil, forbidden("user.other", "you may not act on the resources of user %q", uid)
 	}
+	if p.user != nil && p.user.Login == uid {
+		return p.user, nil // loaded by authentication, moments ago
+	}
 	u, err := s.store.GetUser(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("user", "user %q does not exist", uid)
