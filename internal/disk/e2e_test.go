@@ -19,11 +19,11 @@ import (
 const e2eRootPassword = "kiln"
 
 // e2eRootfs returns a bootable Debian 12 tree, bootstrapped with mmdebstrap on
-// first use and cached (KILN_E2E_CACHE, default /tmp/kiln-disk-e2e) for later
+// first use and cached (KILN_E2E_DISK_CACHE, default /tmp/kiln-disk-e2e) for later
 // runs: the rootfs engineer's package is not a dependency of this one.
 func e2eRootfs(t testing.TB) string {
 	t.Helper()
-	cache := os.Getenv("KILN_E2E_CACHE")
+	cache := os.Getenv("KILN_E2E_DISK_CACHE") // not KILN_E2E_CACHE: that one holds rootfs caches
 	if cache == "" {
 		cache = "/tmp/kiln-disk-e2e"
 	}
