@@ -251,6 +251,8 @@ func TestApplyReference(t *testing.T) {
 
 	// Network, identity, consoles.
 	checkFile(t, root, "etc/network/interfaces", ptr(interfacesHeader+"iface nic inet dhcp\n"), 0o644, 0, 0)
+	checkFile(t, root, "etc/resolv.conf", ptr(dhcpResolvConf), 0o644, 0, 0)
+	checkFile(t, root, "etc/systemd/system/ifupdown-pre.service.d/kiln-settle.conf", ptr(settleDropIn), 0o644, 0, 0)
 	checkFile(t, root, "etc/machine-id", ptr(""), 0o444, 0, 0)
 	if _, err := os.Lstat(filepath.Join(root, "var/lib/dbus/machine-id")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("/var/lib/dbus/machine-id left: %v", err)

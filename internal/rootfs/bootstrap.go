@@ -34,17 +34,17 @@ const initramfsHook = `if [ -x "$1/usr/sbin/update-initramfs" ]; then chroot "$1
 
 // bootstrap runs mmdebstrap for r into tree (which must not exist), then moves the
 // downloaded .debs into the pool and strips apt's caches from the tree.
-func (b *Builder) bootstrap(ctx context.Context, r Request, tree string, progress func(int, string)) error {
+func (b *Builder) bootstrap(ctx context.Context, r Request, tree string, progress func(int, string)) (DebStats, error) {
 	pool := filepath.Join(b.debsDir(), r.poolName())
 	// Shared: several bootstraps of one release may read and feed the pool at once
 	// (every addition is an atomic rename); eviction takes it exclusively.
 	poolLock, err := lockFile(ctx, filepath.Join(b.locksDir(), "debs-"+r.poolName()+".lock"), false)
 	if err != nil {
-		return fmt.Errorf("rootfs: %w", err)
+		return DebStats{}, fmt.Errorf("rootfs: %w", err)
 	}
 	defer poolLock.unlock()
 	if err := os.MkdirAll(pool, 0o755); err != nil {
-		return fmt.Errorf("rootfs: create .deb pool: %w", err)
+		return DebStats{}, fmt.Errorf("rootfs: create .deb pool: %w", err)
 	}
 	b.touchFile(pool + ".used")
 
@@ -52,8 +52,13 @@ func (b *Builder) bootstrap(ctx context.Context, r Request, tree string, progres
 		"--mode=" + b.mode,
 		"--variant=" + r.Variant,
 		"--arch=" + r.Arch,
-		// Keep the .debs after installing so that they can be moved into the pool.
+		// Keep the .debs after installing (download/empty, and essential/unlink for
+		// the essential set) and through mmdebstrap's cleanup (cleanup/apt/cache) so
+		// that they can be moved into the pool;
+		// stripAptCaches then cleans what cleanup/apt/cache would have.
 		"--skip=download/empty",
+		"--skip=essential/unlink",
+		"--skip=cleanup/apt/cache",
 		"--setup-hook=" + setupHook,
 		"--customize-hook=" + initramfsHook,
 		"--aptopt=Acquire::Retries \"3\"",
@@ -75,22 +80,29 @@ func (b *Builder) bootstrap(ctx context.Context, r Request, tree string, progres
 	})
 	if err != nil {
 		if run.IsCanceled(err) {
-			return fmt.Errorf("rootfs: bootstrap cancelled: %w", err)
+			return DebStats{}, fmt.Errorf("rootfs: bootstrap cancelled: %w", err)
 		}
 		if missing := mon.missing(); len(missing) > 0 {
-			return &UnknownPackageError{Packages: missing, Err: err}
+			return DebStats{}, &UnknownPackageError{Packages: missing, Err: err}
 		}
-		return fmt.Errorf("rootfs: mmdebstrap %s: %w", r.Codename, err)
+		return DebStats{}, fmt.Errorf("rootfs: mmdebstrap %s: %w", r.Codename, err)
 	}
 	progress(92, "storing downloaded packages")
-	if err := harvestDebs(tree, pool); err != nil {
-		return fmt.Errorf("rootfs: store downloaded packages: %w", err)
+	stats, err := harvestDebs(tree, pool)
+	if err != nil {
+		return stats, fmt.Errorf("rootfs: store downloaded packages: %w", err)
 	}
 	if err := stripAptCaches(tree); err != nil {
-		return fmt.Errorf("rootfs: clean apt caches: %w", err)
+		return stats, fmt.Errorf("rootfs: clean apt caches: %w", err)
 	}
 	progress(100, "base bootstrapped")
-	return nil
+	return stats, nil
+}
+
+// DebStats says how a bootstrap got its packages.
+type DebStats struct {
+	Reused     int // taken from the pool (the archive is the pool's own inode)
+	Downloaded int // fetched from the mirror and added to the pool
 }
 
 func (b *Builder) touchFile(p string) {
@@ -103,12 +115,14 @@ func (b *Builder) touchFile(p string) {
 }
 
 // harvestDebs moves the .debs apt left in the tree into the pool (rename: atomic, and
-// free on the same filesystem). Files the pool already has are dropped.
-func harvestDebs(tree, pool string) error {
+// free on the same filesystem). Files the pool already has are dropped. An archive
+// that is still the pool's own inode was reused; any other one was downloaded.
+func harvestDebs(tree, pool string) (DebStats, error) {
+	var st DebStats
 	dir := filepath.Join(tree, "var/cache/apt/archives")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return st, err
 	}
 	for _, e := range ents {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".deb") {
@@ -116,22 +130,28 @@ func harvestDebs(tree, pool string) error {
 		}
 		src := filepath.Join(dir, e.Name())
 		dst := filepath.Join(pool, e.Name())
-		if _, err := os.Lstat(dst); err == nil {
+		if dstInfo, err := os.Lstat(dst); err == nil {
+			if srcInfo, err := os.Lstat(src); err == nil && os.SameFile(srcInfo, dstInfo) {
+				st.Reused++
+			} else {
+				st.Downloaded++
+			}
 			if err := os.Remove(src); err != nil {
-				return err
+				return st, err
 			}
 			continue
 		}
+		st.Downloaded++
 		if err := os.Rename(src, dst); err != nil {
 			if err := copyFileAtomic(src, dst); err != nil {
-				return err
+				return st, err
 			}
 			if err := os.Remove(src); err != nil {
-				return err
+				return st, err
 			}
 		}
 	}
-	return nil
+	return st, nil
 }
 
 // copyFileAtomic copies src to dst through a temp file renamed into place, so a

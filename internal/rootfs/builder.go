@@ -129,6 +129,7 @@ type Result struct {
 	Key      string             // the base's cache key
 	CacheHit bool               // the base came from the cache
 	Packages []InstalledPackage // what dpkg says is installed in dst
+	Debs     DebStats           // where the .debs came from (bootstrap only)
 	Timings  Timings
 }
 
@@ -182,11 +183,13 @@ func (b *Builder) Prepare(ctx context.Context, req Request, dst string, progress
 	} else {
 		t := b.now()
 		progress(1, "bootstrapping "+r.Distribution+" "+r.Codename)
-		if err := b.build(ctx, r, key, entry, func(pct int, msg string) { progress(1+pct*84/100, msg) }); err != nil {
+		res.Debs, err = b.build(ctx, r, key, entry, func(pct int, msg string) { progress(1+pct*84/100, msg) })
+		if err != nil {
 			return nil, err
 		}
 		res.Timings.Bootstrap = b.now().Sub(t)
-		log.Info("rootfs: base bootstrapped", "took", res.Timings.Bootstrap)
+		log.Info("rootfs: base bootstrapped", "took", res.Timings.Bootstrap,
+			"debsReused", res.Debs.Reused, "debsDownloaded", res.Debs.Downloaded)
 	}
 	b.touch(entry)
 

@@ -89,10 +89,15 @@ func (b *Builder) discard(entry string) {
 }
 
 // build bootstraps the base for r into a temp dir and publishes it as entry.
-func (b *Builder) build(ctx context.Context, r Request, key, entry string, progress func(int, string)) error {
+func (b *Builder) build(ctx context.Context, r Request, key, entry string, progress func(int, string)) (DebStats, error) {
 	tmp, err := os.MkdirTemp(b.tmpDir(), fmt.Sprintf("base-%d-", os.Getpid()))
 	if err != nil {
-		return fmt.Errorf("rootfs: temp dir: %w", err)
+		return DebStats{}, fmt.Errorf("rootfs: temp dir: %w", err)
+	}
+	// MkdirTemp makes it 0700; apt's unprivileged download user (_apt) must be able
+	// to reach the chroot's list and archive dirs, or apt downloads as root.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return DebStats{}, fmt.Errorf("rootfs: temp dir: %w", err)
 	}
 	defer func() {
 		// Empty after a successful publish; after a failure it may hold a half-made
@@ -102,25 +107,26 @@ func (b *Builder) build(ctx context.Context, r Request, key, entry string, progr
 		}
 	}()
 	tree := filepath.Join(tmp, "tree")
-	if err := b.bootstrap(ctx, r, tree, progress); err != nil {
-		return err
+	stats, err := b.bootstrap(ctx, r, tree, progress)
+	if err != nil {
+		return stats, err
 	}
 	size, err := diskUsage(tree)
 	if err != nil {
-		return fmt.Errorf("rootfs: size of base: %w", err)
+		return stats, fmt.Errorf("rootfs: size of base: %w", err)
 	}
 	m := meta{Key: key, Request: r, Created: b.now().UTC(), SizeBytes: size}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("rootfs: encode cache metadata: %w", err)
+		return stats, fmt.Errorf("rootfs: encode cache metadata: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, metaFile), data, 0o644); err != nil {
-		return fmt.Errorf("rootfs: write cache metadata: %w", err)
+		return stats, fmt.Errorf("rootfs: write cache metadata: %w", err)
 	}
 	if err := os.Rename(tmp, entry); err != nil {
-		return fmt.Errorf("rootfs: publish base: %w", err)
+		return stats, fmt.Errorf("rootfs: publish base: %w", err)
 	}
-	return nil
+	return stats, nil
 }
 
 // diskUsage is the space a tree takes: allocated blocks, hard-linked inodes once.
