@@ -85,6 +85,9 @@ func TestSHA512CryptVectors(t *testing.T) {
 	if err != nil || !IsShadowHash(h) || len(h) != 3+16+1+86 {
 		t.Fatalf("ShadowHash = %q, %v", h, err)
 	}
+	if !VerifyShadow("kiln", h) || VerifyShadow("nope", h) {
+		t.Fatal("VerifyShadow does not check the password")
+	}
 	if IsShadowHash("kiln") {
 		t.Fatal("a clear password taken for a hash")
 	}

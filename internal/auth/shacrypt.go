@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/sha512"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 )
@@ -132,4 +133,13 @@ func repeatTo(src []byte, n int) []byte {
 		out = append(out, src[:min(len(src), n-len(out))]...)
 	}
 	return out
+}
+
+// VerifyShadow reports whether password matches a "$6$salt$hash" SHA-512 crypt hash.
+func VerifyShadow(password, hash string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 4 || parts[1] != "6" || strings.HasPrefix(parts[2], "rounds=") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(SHA512Crypt(password, parts[2])), []byte(hash)) == 1
 }

@@ -2,6 +2,7 @@ package configure
 
 import (
 	"fmt"
+	"github.com/kilnhq/kiln/internal/auth"
 	"io/fs"
 	"os"
 	"path"
@@ -100,7 +101,7 @@ func passwordHash(hash, password, fallback string) (string, error) {
 		}
 		return hash, nil
 	case password != "":
-		return HashPassword(password)
+		return auth.ShadowHash(password)
 	}
 	return fallback, nil
 }
