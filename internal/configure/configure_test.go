@@ -3,7 +3,6 @@ package configure
 import (
 	"context"
 	"errors"
-	"github.com/kilnhq/kiln/internal/auth"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 

@@ -2,7 +2,6 @@ package configure
 
 import (
 	"fmt"
-	"github.com/kilnhq/kiln/internal/auth"
 	"io/fs"
 	"os"
 	"path"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
