@@ -117,7 +117,7 @@ func TestReferenceExample(t *testing.T) {
 	if len(s.Install.Users) != 1 || s.Install.Users[0].Name != "ops" || !s.Install.Users[0].Sudo || len(s.Install.Users[0].SSHKeys) != 1 {
 		t.Errorf("unexpected users: %+v", s.Install.Users)
 	}
-	want := sorted(names("openssh-server", "sudo"))
+	want := sorted(names("openssh-server", "sudo", "kmod", "iproute2", "netbase"))
 	if d := cmp.Diff(pkgs(want...), PackageSet(s)); d != "" {
 		t.Errorf("PackageSet(reference) (-want +got):\n%s", d)
 	}
