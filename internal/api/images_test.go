@@ -124,7 +124,13 @@ func TestImageRequestVariants(t *testing.T) {
 	// JSON, by name.
 	c.withJSON().do("POST", base, `{"image":{"compress":false,"targetFormat":{"name":"QCOW2"}}}`).expect(201).has(`"compress":false`)
 
-	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>VirtualBox</name></targetFormat></ns0:image>`).uforgeError(400, "cannot be generated")
+	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Docker</name></targetFormat></ns0:image>`).uforgeError(400, "cannot be generated")
+	// A Vagrant box gets Vagrant's user convention in its spec.
+	vb := c.do("POST", base, `<ns0:image `+ns+`><compress>true</compress><targetFormat><name>Vagrant Base Box</name></targetFormat></ns0:image>`).expect(201)
+	waitStatus(t, c, base+"/"+vb.field("dbId")+"/status")
+	if sp := e.gen.lastSpec(); len(sp.Install.Users) == 0 || sp.Install.Users[len(sp.Install.Users)-1].Name != "vagrant" {
+		t.Fatalf("the Vagrant box spec has no vagrant user: %+v", sp.Install.Users)
+	}
 	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Commodore 64</name></targetFormat></ns0:image>`).uforgeError(400, "Commodore 64")
 	c.do("POST", base, `<ns0:image `+ns+`><compress>true</compress></ns0:image>`).uforgeError(400, "targetFormat")
 	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>QCOW2</name></targetFormat><installProfile><diskSize>10</diskSize></installProfile></ns0:image>`).

@@ -8,6 +8,7 @@ import (
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
+	"github.com/kilnhq/kiln/internal/target/pack"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
@@ -49,6 +50,9 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		Output: spec.Output{Format: f.Name, Compress: uforge.BoolValue(req.Compress),
 			MemoryMB: uforge.Int64Value(ip.MemorySize), HWType: uforge.StrValue(ip.HWType), Entrypoint: uforge.StrValue(req.Entrypoint)},
 	}
+	if f.Packaging == target.PackagingVagrantVirtualBox || f.Packaging == target.PackagingVagrantLibvirt {
+		addVagrantUser(&install)
+	}
 	for _, name := range prof.Packages {
 		s.Packages = append(s.Packages, spec.Package{Name: name})
 	}
@@ -60,6 +64,17 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		return nil, invalid("image.spec", "the appliance cannot be built as requested: %s", wireNames(err))
 	}
 	return s, nil
+}
+
+// addVagrantUser adds Vagrant's convention (user vagrant/vagrant, the insecure
+// key, passwordless sudo) unless the profile already defines a vagrant user.
+func addVagrantUser(in *spec.Install) {
+	for _, u := range in.Users {
+		if u.Name == "vagrant" {
+			return
+		}
+	}
+	in.Users = append(in.Users, pack.VagrantUser())
 }
 
 // resolveTargetFormat finds the requested format by uri, then dbId, then name

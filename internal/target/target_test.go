@@ -171,12 +171,17 @@ func TestRowsAreConsistent(t *testing.T) {
 	}
 }
 
-func TestOnlyQCOW2AndRawAreActive(t *testing.T) {
+// TestActiveFormats pins what Kiln generates: the plain disks plus the
+// packagings of internal/target/pack (each verified by its tests there and by
+// internal/generate's output tests).
+func TestActiveFormats(t *testing.T) {
 	var got []string
 	for _, f := range Active() {
 		got = append(got, f.Name)
 	}
-	if strings.Join(got, ",") != "QCOW2,Raw Virtual Disk" {
+	want := "QCOW2,KVM,VirtualBox,VMware Server,VMware vCenter,OVF or OVA,Raw Virtual Disk," +
+		"Vagrant Base Box,Google Compute Engine,CloudStack VMware (OVA)"
+	if strings.Join(got, ",") != want {
 		t.Errorf("active formats = %v", got)
 	}
 }
