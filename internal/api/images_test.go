@@ -128,7 +128,7 @@ func TestImageRequestVariants(t *testing.T) {
 	// A Vagrant box gets Vagrant's user convention in its spec.
 	vb := c.do("POST", base, `<ns0:image `+ns+`><compress>true</compress><targetFormat><name>Vagrant Base Box</name></targetFormat></ns0:image>`).expect(201)
 	waitStatus(t, c, base+"/"+vb.field("dbId")+"/status")
-	if sp := e.gen.lastSpec(); len(sp.Install.Users) == 0 || sp.Install.Users[len(sp.Install.Users)-1].Name != "vagrant" {
+	if sp := e.gen.specFor("Vagrant Base Box"); sp == nil || len(sp.Install.Users) == 0 || sp.Install.Users[len(sp.Install.Users)-1].Name != "vagrant" {
 		t.Fatalf("the Vagrant box spec has no vagrant user: %+v", sp.Install.Users)
 	}
 	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Commodore 64</name></targetFormat></ns0:image>`).uforgeError(400, "Commodore 64")

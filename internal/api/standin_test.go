@@ -85,3 +85,15 @@ func (g *standIn) lastSpec() *spec.Spec {
 	}
 	return g.specs[len(g.specs)-1]
 }
+
+// specFor returns the last spec Run received for a target format.
+func (g *standIn) specFor(format string) *spec.Spec {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := len(g.specs) - 1; i >= 0; i-- {
+		if g.specs[i].Output.Format == format {
+			return g.specs[i]
+		}
+	}
+	return nil
+}
