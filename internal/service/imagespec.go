@@ -51,7 +51,7 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 			MemoryMB: uforge.Int64Value(ip.MemorySize), HWType: uforge.StrValue(ip.HWType), Entrypoint: uforge.StrValue(req.Entrypoint)},
 	}
 	if f.Packaging == target.PackagingVagrantVirtualBox || f.Packaging == target.PackagingVagrantLibvirt {
-		addVagrantUser(&install)
+		addVagrantUser(&s.Install)
 	}
 	for _, name := range prof.Packages {
 		s.Packages = append(s.Packages, spec.Package{Name: name})
