@@ -27,6 +27,9 @@ import (
 	"github.com/kilnhq/kiln/internal/imgfmt"
 	"github.com/kilnhq/kiln/internal/imgfmt/qcow2"
 	"github.com/kilnhq/kiln/internal/imgfmt/raw"
+	"github.com/kilnhq/kiln/internal/imgfmt/vdi"
+	"github.com/kilnhq/kiln/internal/imgfmt/vhd"
+	"github.com/kilnhq/kiln/internal/imgfmt/vhdx"
 	"github.com/kilnhq/kiln/internal/imgfmt/vmdk"
 	"github.com/kilnhq/kiln/internal/run"
 )
@@ -39,7 +42,7 @@ func main() {
 		skipRSS = flag.Bool("skip-rss", false, "skip the 2 GiB vs 20 GiB RSS runs")
 		onlyRSS = flag.Bool("only-rss", false, "run only the 2 GiB vs 20 GiB RSS comparison")
 		reps    = flag.Int("n", 3, "repetitions of each conversion (alternating qemu-img and ours); the fastest is reported")
-		child   = flag.String("child", "", "internal: convert -in to -out with this converter (raw, qcow2, qcow2-c) and exit")
+		child   = flag.String("child", "", "internal: convert -in to -out with this converter (raw, qcow2, qcow2-c, vmdk, vmdk-stream, vhd-fixed, vhd-dynamic, vhdx, vdi) and exit")
 		in      = flag.String("in", "", "internal: child input")
 		out     = flag.String("out", "", "internal: child output")
 	)
@@ -84,6 +87,14 @@ func convertChild(ctx context.Context, kind, in, out string) error {
 		c = vmdk.Converter{Subformat: vmdk.MonolithicSparse}
 	case "vmdk-stream":
 		c = vmdk.Converter{Subformat: vmdk.StreamOptimized}
+	case "vhd-fixed":
+		c = vhd.Converter{Subformat: vhd.Fixed, AlignMiB: true}
+	case "vhd-dynamic":
+		c = vhd.Converter{Subformat: vhd.Dynamic}
+	case "vhdx":
+		c = vhdx.Converter{}
+	case "vdi":
+		c = vdi.Converter{}
 	default:
 		return fmt.Errorf("unknown converter %q", kind)
 	}
@@ -163,6 +174,10 @@ func bench(ctx context.Context, log *slog.Logger, dir, srcDir string, size int64
 		{"qcow2 compressed (qemu -W -m 2)", "qcow2", out("qc2.qcow2"), "", []string{"qemu-img", "convert", "-c", "-W", "-m", "2", "-f", "raw", "-O", "qcow2", disk, out("qc2.qcow2")}, nil},
 		{"vmdk monolithicSparse", "vmdk", out("q.vmdk"), out("o.vmdk"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicSparse", disk, out("q.vmdk")}, []string{self, "-child", "vmdk", "-in", disk, "-out", out("o.vmdk")}},
 		{"vmdk streamOptimized", "vmdk", out("qs.vmdk"), out("os.vmdk"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", disk, out("qs.vmdk")}, []string{self, "-child", "vmdk-stream", "-in", disk, "-out", out("os.vmdk")}},
+		{"vhd fixed", "vpc", out("qf.vhd"), out("of.vhd"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", disk, out("qf.vhd")}, []string{self, "-child", "vhd-fixed", "-in", disk, "-out", out("of.vhd")}},
+		{"vhd dynamic", "vpc", out("qd.vhd"), out("od.vhd"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", disk, out("qd.vhd")}, []string{self, "-child", "vhd-dynamic", "-in", disk, "-out", out("od.vhd")}},
+		{"vhdx", "vhdx", out("q.vhdx"), out("o.vhdx"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vhdx", disk, out("q.vhdx")}, []string{self, "-child", "vhdx", "-in", disk, "-out", out("o.vhdx")}},
+		{"vdi", "vdi", out("q.vdi"), out("o.vdi"), []string{"qemu-img", "convert", "-f", "raw", "-O", "vdi", disk, out("q.vdi")}, []string{self, "-child", "vdi", "-in", disk, "-out", out("o.vdi")}},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(os.Stdout, "best of %d runs each, alternating; neither writer syncs its output\n", reps)
@@ -223,7 +238,7 @@ func rssBySize(ctx context.Context, dir, self string) error {
 		if err != nil {
 			return err
 		}
-		for _, kind := range []string{"raw", "qcow2", "qcow2-c", "vmdk", "vmdk-stream"} {
+		for _, kind := range []string{"raw", "qcow2", "qcow2-c", "vmdk", "vmdk-stream", "vhd-fixed", "vhd-dynamic", "vhdx", "vdi"} {
 			o, err := measure(ctx, kind, out("rss.out"), self, "-child", kind, "-in", path, "-out", out("rss.out"))
 			if err != nil {
 				return err
