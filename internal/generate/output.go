@@ -16,6 +16,9 @@ import (
 	"github.com/kilnhq/kiln/internal/imgfmt"
 	"github.com/kilnhq/kiln/internal/imgfmt/qcow2"
 	"github.com/kilnhq/kiln/internal/imgfmt/raw"
+	"github.com/kilnhq/kiln/internal/imgfmt/vdi"
+	"github.com/kilnhq/kiln/internal/imgfmt/vhd"
+	"github.com/kilnhq/kiln/internal/imgfmt/vhdx"
 	"github.com/kilnhq/kiln/internal/imgfmt/vmdk"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target"
@@ -54,7 +57,42 @@ func resolveOutput(o spec.Output) (output, error) {
 		}
 		return output{format: "raw", extension: ".raw", write: convertWith(raw.Converter{}, false, "raw")}, nil
 	}
+	if c, name, ok := plainDisk(f.Disk); ok {
+		if o.Compress { // these formats have no compression of their own
+			return output{format: name, extension: f.Extension + ".gz", write: convertThenGzip(c, name)}, nil
+		}
+		return output{format: name, extension: f.Extension, write: convertWith(c, false, name)}, nil
+	}
 	return output{}, fmt.Errorf("output.format: %q has no writer for disk format %q", f.Name, f.Disk)
+}
+
+// plainDisk maps a disk encoding without compression of its own to our writer
+// and the name qemu-img knows it by.
+func plainDisk(d target.Disk) (imgfmt.Converter, string, bool) {
+	switch d {
+	case target.DiskVHDFixed:
+		return vhd.Converter{Subformat: vhd.Fixed, AlignMiB: true}, "vpc", true
+	case target.DiskVHDDynamic:
+		return vhd.Converter{Subformat: vhd.Dynamic}, "vpc", true
+	case target.DiskVHDX:
+		return vhdx.Converter{}, "vhdx", true
+	case target.DiskVDI:
+		return vdi.Converter{}, "vdi", true
+	}
+	return nil, "", false
+}
+
+// convertThenGzip writes the format next to the destination, then gzips it
+// into place in parallel: the formats' writers need random access, gzip does not.
+func convertThenGzip(c imgfmt.Converter, name string) func(context.Context, string, string, func(int, string)) error {
+	return func(ctx context.Context, rawPath, dst string, progress func(int, string)) error {
+		tmp := dst + ".disk"
+		defer os.Remove(tmp)
+		if err := convertWith(c, false, name)(ctx, rawPath, tmp, func(p int, m string) { progress(p*70/100, m) }); err != nil {
+			return err
+		}
+		return gzipRaw(ctx, tmp, dst, func(p int, _ string) { progress(70+p*30/100, "compressing "+name) })
+	}
 }
 
 // convertWith streams the raw disk through one of our format writers.

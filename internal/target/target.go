@@ -111,10 +111,10 @@ var table = [...]Format{
 	{ID: 5, Name: "VMware vCenter", Format: "vcenter", Category: CategoryVirtual, Type: TypeVirtual, CredAccountType: "vsphere", Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", Compress: false, NeedsMemory: true, Active: true},
 	{ID: 6, Name: "OVF or OVA", Format: "ovf", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", Compress: true, NeedsMemory: true, Active: true},
 	{ID: 7, Name: "Raw Virtual Disk", Format: "raw", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskRaw, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".raw", Compress: true, NeedsMemory: false, Active: true},
-	{ID: 8, Name: "VHD", Format: "vhd", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Compress: true, NeedsMemory: true},
-	{ID: 9, Name: "Xen", Format: "xen", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskRaw, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".raw", Compress: true, NeedsMemory: true},
-	{ID: 10, Name: "Citrix Xen Server", Format: "xenserver", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Compress: true, NeedsMemory: true},
-	{ID: 11, Name: "Hyper-V", Format: "hyper-v", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDX, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".vhdx", Compress: true, NeedsMemory: true},
+	{ID: 8, Name: "VHD", Format: "vhd", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 9, Name: "Xen", Format: "xen", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskRaw, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".raw", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 10, Name: "Citrix Xen Server", Format: "xenserver", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 11, Name: "Hyper-V", Format: "hyper-v", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVHDX, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".vhdx", Compress: true, NeedsMemory: true, Active: true},
 	{ID: 12, Name: "Vagrant Base Box", Format: "vagrant", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVMDKStream, Packaging: PackagingVagrantVirtualBox, Boot: BootBIOS, Extension: ".box", Compress: true, NeedsMemory: true, Active: true},
 
 	// Cloud

@@ -179,7 +179,7 @@ func TestActiveFormats(t *testing.T) {
 	for _, f := range Active() {
 		got = append(got, f.Name)
 	}
-	want := "QCOW2,KVM,VirtualBox,VMware Server,VMware vCenter,OVF or OVA,Raw Virtual Disk," +
+	want := "QCOW2,KVM,VirtualBox,VMware Server,VMware vCenter,OVF or OVA,Raw Virtual Disk,VHD,Xen,Citrix Xen Server,Hyper-V," +
 		"Vagrant Base Box,Google Compute Engine,CloudStack VMware (OVA)"
 	if strings.Join(got, ",") != want {
 		t.Errorf("active formats = %v", got)
