@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -100,8 +99,8 @@ func (s *Service) fail(img *store.Image, msg string, cause error) error {
 	s.log.Warn("generation failed", "image", img.ID, "err", cause)
 	detail := cause.Error()
 	short := detail
-	if i := strings.Index(short, ": "); i > 0 && len(short) > 300 {
-		short = short[:300] + "…"
+	if r := []rune(short); len(r) > 300 { // the detail keeps all of it
+		short = string(r[:300]) + "…"
 	}
 	_, err := s.store.FinishImage(context.Background(), img.ID, store.ImageOutcome{State: store.ImageError,
 		Message: msg, ErrorMsg: short, DetailedErr: detail})

@@ -11,22 +11,12 @@ import (
 )
 
 // imageURI is users/{login}/appliances/{aid}/images/{id} (hammr parses it).
+// Images generated from scans will have their own shape (contract §1.1).
 func imageURI(login string, img *store.Image) string {
-	if img.ScanID != 0 {
-		return fmt.Sprintf("%s/images/%d", scanURIOf(login, img), img.ID)
-	}
-	return fmt.Sprintf("%s/images/%d", applianceURI(login, img.ApplianceID), img.ID)
-}
-
-// scanURIOf is filled in with scans (a later issue); images from scans do not exist yet.
-func scanURIOf(login string, img *store.Image) string {
-	return fmt.Sprintf("users/%s/scans/%d", login, img.ScanID)
+	return fmt.Sprintf("%s/images/%d", parentURI(login, img), img.ID)
 }
 
 func parentURI(login string, img *store.Image) string {
-	if img.ScanID != 0 {
-		return scanURIOf(login, img)
-	}
 	return applianceURI(login, img.ApplianceID)
 }
 
