@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
 )
 
 // Reader reads the virtual disk of a qcow2 image. It is safe for concurrent use.
@@ -106,31 +108,7 @@ func (r *Reader) ClusterSize() int64 { return r.clusterSize }
 
 // ReadAt reads the virtual disk. Unallocated and zero clusters read as zeros.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("qcow2: negative offset %d", off)
-	}
-	size := r.Size()
-	if off >= size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > size-off {
-		p, eof = p[:size-off], io.EOF
-	}
-	done := 0
-	for done < len(p) {
-		pos := off + int64(done)
-		in := pos & (r.clusterSize - 1)
-		n := int(min(int64(len(p)-done), r.clusterSize-in))
-		if err := r.readCluster(p[done:done+n], pos>>r.clusterBits, in); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return done, eof
+	return imgfmt.ReadBlocks(p, off, r.Size(), r.clusterSize, r.readCluster)
 }
 
 // readCluster fills p with bytes of virtual cluster v starting at offset in.

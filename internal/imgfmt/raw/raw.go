@@ -54,7 +54,7 @@ func Write(ctx context.Context, src imgfmt.Source, dst imgfmt.Destination, opts 
 			return func(b *imgfmt.Batch) error { imgfmt.DetectZero(b, blockSize); return nil }, nil
 		},
 		Sink: func(b *imgfmt.Batch) error {
-			if err := writeRuns(dst, b, src.Size); err != nil {
+			if err := imgfmt.WriteRuns(dst, b, blockSize, src.Size); err != nil {
 				return err
 			}
 			done += b.Read
@@ -67,28 +67,6 @@ func Write(ctx context.Context, src imgfmt.Source, dst imgfmt.Destination, opts 
 	}
 	if err := dst.Truncate(src.Size); err != nil {
 		return fmt.Errorf("raw: set size: %w", err)
-	}
-	return nil
-}
-
-// writeRuns writes each run of consecutive non-zero blocks with one call,
-// leaving the zero padding past the end of the disk out.
-func writeRuns(dst imgfmt.Destination, b *imgfmt.Batch, size int64) error {
-	for i := 0; i < len(b.Blocks); {
-		if b.Blocks[i].Kind == imgfmt.BlockZero {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(b.Blocks) && b.Blocks[j].Kind != imgfmt.BlockZero {
-			j++
-		}
-		off := b.Off + int64(i)*blockSize
-		end := min(b.Off+int64(j)*blockSize, size)
-		if _, err := dst.WriteAt(b.Data[i*blockSize:int(end-b.Off)], off); err != nil {
-			return fmt.Errorf("write at %d: %w", off, err)
-		}
-		i = j
 	}
 	return nil
 }

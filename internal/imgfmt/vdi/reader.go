@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
 )
 
 // Reader reads the virtual disk of a VDI 1.1 image (normal or fixed type).
@@ -26,7 +28,7 @@ func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 	if fileSize < sector {
 		return nil, errors.New("vdi: file too short for a header")
 	}
-	if err := readFull(r, b, 0); err != nil {
+	if err := imgfmt.ReadFull(r, b, 0); err != nil {
 		return nil, fmt.Errorf("vdi: read header: %w", err)
 	}
 	h, err := unmarshalHeader(b)
@@ -58,34 +60,12 @@ func (r *Reader) Size() int64 { return r.size }
 
 // ReadAt reads the virtual disk; unallocated blocks read as zeros.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vdi: negative offset %d", off)
-	}
-	if off >= r.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > r.size-off {
-		p, eof = p[:r.size-off], io.EOF
-	}
-	for done := 0; done < len(p); {
-		pos := off + int64(done)
-		in := pos % r.block
-		n := int(min(int64(len(p)-done), r.block-in))
-		if err := r.readBlock(p[done:done+n], pos/r.block, in); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return len(p), eof
+	return imgfmt.ReadBlocks(p, off, r.size, r.block, r.readBlock)
 }
 
 func (r *Reader) readBlock(p []byte, blk, in int64) error {
 	var e [4]byte
-	if err := readFull(r.r, e[:], int64(r.h.OffBlocks)+blk*4); err != nil {
+	if err := imgfmt.ReadFull(r.r, e[:], int64(r.h.OffBlocks)+blk*4); err != nil {
 		return fmt.Errorf("vdi: read block map entry %d: %w", blk, err)
 	}
 	idx := binary.LittleEndian.Uint32(e[:])
@@ -93,20 +73,8 @@ func (r *Reader) readBlock(p []byte, blk, in int64) error {
 		clear(p)
 		return nil
 	}
-	if err := readFull(r.r, p, int64(r.h.OffData)+int64(idx)*r.block+in); err != nil {
+	if err := imgfmt.ReadFull(r.r, p, int64(r.h.OffData)+int64(idx)*r.block+in); err != nil {
 		return fmt.Errorf("vdi: read block %d: %w", blk, err)
 	}
 	return nil
-}
-
-// readFull reads len(b) bytes at off; a short read is an error.
-func readFull(r io.ReaderAt, b []byte, off int64) error {
-	n, err := r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
 )
 
 // Reader reads the virtual disk of a fixed or dynamic VHD. It is safe for
@@ -34,7 +36,7 @@ func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 		return nil, errors.New("vhd: file too short for a footer")
 	}
 	b := make([]byte, dynHdrSize)
-	if err := readFull(r, b[:footerSize], fileSize-footerSize); err != nil {
+	if err := imgfmt.ReadFull(r, b[:footerSize], fileSize-footerSize); err != nil {
 		return nil, fmt.Errorf("vhd: read footer: %w", err)
 	}
 	ft, err := unmarshalFooter(b[:footerSize])
@@ -58,7 +60,7 @@ func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 	if ft.DataOffset > uint64(fileSize) {
 		return nil, fmt.Errorf("vhd: dynamic header offset %d beyond the file", ft.DataOffset)
 	}
-	if err := readFull(r, b, int64(ft.DataOffset)); err != nil {
+	if err := imgfmt.ReadFull(r, b, int64(ft.DataOffset)); err != nil {
 		return nil, fmt.Errorf("vhd: read dynamic header: %w", err)
 	}
 	h, err := unmarshalDynHeader(b)
@@ -88,40 +90,17 @@ func (r *Reader) Dynamic() bool { return r.ft.DiskType == diskDynamic }
 
 // ReadAt reads the virtual disk; unallocated blocks read as zeros.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vhd: negative offset %d", off)
+	read, block := r.readBlock, r.block
+	if !r.Dynamic() { // a fixed disk is its own single block
+		read = func(p []byte, _, in int64) error { return imgfmt.ReadFull(r.r, p, in) }
+		block = max(r.size, 1)
 	}
-	if off >= r.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > r.size-off {
-		p, eof = p[:r.size-off], io.EOF
-	}
-	if !r.Dynamic() {
-		if err := readFull(r.r, p, off); err != nil {
-			return 0, fmt.Errorf("vhd: read at %d: %w", off, err)
-		}
-		return len(p), eof
-	}
-	for done := 0; done < len(p); {
-		pos := off + int64(done)
-		in := pos % r.block
-		n := int(min(int64(len(p)-done), r.block-in))
-		if err := r.readBlock(p[done:done+n], pos/r.block, in); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return len(p), eof
+	return imgfmt.ReadBlocks(p, off, r.size, block, read)
 }
 
 func (r *Reader) readBlock(p []byte, blk, in int64) error {
 	var e [4]byte
-	if err := readFull(r.r, e[:], r.bat+blk*4); err != nil {
+	if err := imgfmt.ReadFull(r.r, e[:], r.bat+blk*4); err != nil {
 		return fmt.Errorf("vhd: read table entry %d: %w", blk, err)
 	}
 	s := binary.BigEndian.Uint32(e[:])
@@ -129,20 +108,8 @@ func (r *Reader) readBlock(p []byte, blk, in int64) error {
 		clear(p)
 		return nil
 	}
-	if err := readFull(r.r, p, int64(s)*sector+r.bitmap+in); err != nil {
+	if err := imgfmt.ReadFull(r.r, p, int64(s)*sector+r.bitmap+in); err != nil {
 		return fmt.Errorf("vhd: read block %d: %w", blk, err)
 	}
 	return nil
-}
-
-// readFull reads len(b) bytes at off; a short read is an error.
-func readFull(r io.ReaderAt, b []byte, off int64) error {
-	n, err := r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }

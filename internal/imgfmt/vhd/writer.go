@@ -120,7 +120,7 @@ func writeFixed(ctx context.Context, src imgfmt.Source, dst imgfmt.Destination, 
 			return func(b *imgfmt.Batch) error { imgfmt.DetectZero(b, fixedBlock); return nil }, nil
 		},
 		Sink: func(b *imgfmt.Batch) error {
-			if err := writeRuns(dst, b, src.Size); err != nil {
+			if err := imgfmt.WriteRuns(dst, b, fixedBlock, src.Size); err != nil {
 				return err
 			}
 			done += b.Read
@@ -138,29 +138,6 @@ func writeFixed(ctx context.Context, src imgfmt.Source, dst imgfmt.Destination, 
 	}
 	if _, err := dst.WriteAt(ft.marshal(), vsize); err != nil {
 		return fmt.Errorf("write footer: %w", err)
-	}
-	return nil
-}
-
-// writeRuns writes each run of consecutive non-zero blocks with one call,
-// stopping at the end of the source (the zero padding of its last block is
-// left to the hole).
-func writeRuns(dst imgfmt.Destination, b *imgfmt.Batch, size int64) error {
-	for i := 0; i < len(b.Blocks); {
-		if b.Blocks[i].Kind == imgfmt.BlockZero {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(b.Blocks) && b.Blocks[j].Kind != imgfmt.BlockZero {
-			j++
-		}
-		off := b.Off + int64(i)*fixedBlock
-		end := min(b.Off+int64(j)*fixedBlock, size)
-		if _, err := dst.WriteAt(b.Data[i*fixedBlock:int(end-b.Off)], off); err != nil {
-			return fmt.Errorf("write at %d: %w", off, err)
-		}
-		i = j
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
 )
 
 // Reader reads the virtual disk of a VHDX without a parent. It is safe for
@@ -23,7 +25,7 @@ type Reader struct {
 // file size.
 func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 	b := make([]byte, regionSize)
-	if err := readFull(r, b[:8], 0); err != nil || !bytes.Equal(b[:8], fileSignature) {
+	if err := imgfmt.ReadFull(r, b[:8], 0); err != nil || !bytes.Equal(b[:8], fileSignature) {
 		return nil, errors.New("vhdx: no vhdxfile identifier")
 	}
 	// The current header is the valid one with the higher sequence number.
@@ -31,7 +33,7 @@ func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 	var seq uint64
 	h := make([]byte, headerSize)
 	for _, off := range []int64{header1Off, header2Off} {
-		if readFull(r, h, off) != nil || !bytes.Equal(h[:4], headerSignature) || !checksumOK(h) {
+		if imgfmt.ReadFull(r, h, off) != nil || !bytes.Equal(h[:4], headerSignature) || !checksumOK(h) {
 			continue
 		}
 		if s := binary.LittleEndian.Uint64(h[8:]); cur == nil || s > seq {
@@ -47,7 +49,7 @@ func Open(r io.ReaderAt, fileSize int64) (*Reader, error) {
 	var batAt, batLen, metaAt, metaSize int64
 	ok := false
 	for _, off := range []int64{region1Off, region2Off} {
-		if readFull(r, b, off) != nil || !bytes.Equal(b[:4], regionSignature) || !checksumOK(b) {
+		if imgfmt.ReadFull(r, b, off) != nil || !bytes.Equal(b[:4], regionSignature) || !checksumOK(b) {
 			continue
 		}
 		n := int(binary.LittleEndian.Uint32(b[8:]))
@@ -98,7 +100,7 @@ type params struct {
 // table at off (region length n).
 func readMetadata(r io.ReaderAt, off, n int64) (params, error) {
 	t := make([]byte, metaItemOff)
-	if err := readFull(r, t, off); err != nil {
+	if err := imgfmt.ReadFull(r, t, off); err != nil {
 		return params{}, err
 	}
 	if !bytes.Equal(t[:8], metaSignature) {
@@ -116,7 +118,7 @@ func readMetadata(r io.ReaderAt, off, n int64) (params, error) {
 			return nil, fmt.Errorf("item at %d of %d bytes", o, ln)
 		}
 		v := make([]byte, want)
-		return v, readFull(r, v, off+o)
+		return v, imgfmt.ReadFull(r, v, off+o)
 	}
 	for i := range count {
 		e := t[32+32*i:]
@@ -158,34 +160,12 @@ func (r *Reader) Size() int64 { return r.l.size }
 
 // ReadAt reads the virtual disk; blocks that are not present read as zeros.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vhdx: negative offset %d", off)
-	}
-	if off >= r.l.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > r.l.size-off {
-		p, eof = p[:r.l.size-off], io.EOF
-	}
-	for done := 0; done < len(p); {
-		pos := off + int64(done)
-		in := pos % r.l.blockSize
-		n := int(min(int64(len(p)-done), r.l.blockSize-in))
-		if err := r.readBlock(p[done:done+n], pos/r.l.blockSize, in); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return len(p), eof
+	return imgfmt.ReadBlocks(p, off, r.l.size, r.l.blockSize, r.readBlock)
 }
 
 func (r *Reader) readBlock(p []byte, blk, in int64) error {
 	var e [8]byte
-	if err := readFull(r.r, e[:], r.bat+r.l.batIndex(blk)*8); err != nil {
+	if err := imgfmt.ReadFull(r.r, e[:], r.bat+r.l.batIndex(blk)*8); err != nil {
 		return fmt.Errorf("vhdx: read BAT entry of block %d: %w", blk, err)
 	}
 	v := binary.LittleEndian.Uint64(e[:])
@@ -198,20 +178,8 @@ func (r *Reader) readBlock(p []byte, blk, in int64) error {
 		return nil
 	}
 	at := int64(v>>20) * mib
-	if err := readFull(r.r, p, at+in); err != nil {
+	if err := imgfmt.ReadFull(r.r, p, at+in); err != nil {
 		return fmt.Errorf("vhdx: read block %d: %w", blk, err)
 	}
 	return nil
-}
-
-// readFull reads len(b) bytes at off; a short read is an error.
-func readFull(r io.ReaderAt, b []byte, off int64) error {
-	n, err := r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/zlib"
+
+	"github.com/kilnhq/kiln/internal/imgfmt"
 )
 
 // Reader reads the virtual disk of a VMDK sparse extent (monolithicSparse or
@@ -85,29 +87,7 @@ func (r *Reader) Size() int64 { return r.size }
 
 // ReadAt reads the virtual disk; unallocated grains read as zeros.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vmdk: negative offset %d", off)
-	}
-	if off >= r.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	var eof error
-	if int64(len(p)) > r.size-off {
-		p, eof = p[:r.size-off], io.EOF
-	}
-	for done := 0; done < len(p); {
-		pos := off + int64(done)
-		in := pos % r.grainBytes
-		n := int(min(int64(len(p)-done), r.grainBytes-in))
-		if err := r.readGrain(p[done:done+n], pos/r.grainBytes, in); err != nil {
-			return done, err
-		}
-		done += n
-	}
-	return len(p), eof
+	return imgfmt.ReadBlocks(p, off, r.size, r.grainBytes, r.readGrain)
 }
 
 func (r *Reader) readGrain(p []byte, g, in int64) error {
