@@ -7,11 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"testing"
 
 	"github.com/kilnhq/kiln/internal/imgfmt"
+	"github.com/kilnhq/kiln/internal/imgfmt/internal/imgtest"
 	"github.com/kilnhq/kiln/internal/imgfmt/qcow2"
 )
 
@@ -26,29 +25,14 @@ const maxAlloc = 16 << 20
 func FuzzOpen(f *testing.F) {
 	// Seeds live in testdata/fuzz/FuzzOpen (written by TestWriteFuzzSeeds).
 	f.Add([]byte("QFI\xfb"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
+	imgtest.FuzzReader(f, maxAlloc, func(data []byte) (imgtest.Image, int, error) {
 		r, err := qcow2.Open(bytes.NewReader(data))
 		if err != nil {
-			return
+			return nil, 0, err
 		}
-		buf := make([]byte, 3*r.ClusterSize())
-		size := r.Size()
-		for _, off := range []int64{0, size / 2, size - 1, size - int64(len(buf)), size} {
-			if off < 0 {
-				continue
-			}
-			n, err := r.ReadAt(buf, off)
-			if n < 0 || n > len(buf) || (err == nil && n != len(buf)) {
-				t.Fatalf("ReadAt(%d) = %d, %v", off, n, err)
-			}
-		}
-		runtime.ReadMemStats(&after)
-		if a := after.TotalAlloc - before.TotalAlloc; a > maxAlloc {
-			t.Fatalf("allocated %d bytes for a %d-byte input", a, len(data))
-		}
+		return r, 3 * int(r.ClusterSize()), nil
 	})
+
 }
 
 // TestWriteFuzzSeeds regenerates the seed corpus from small images written by
@@ -57,10 +41,6 @@ func FuzzOpen(f *testing.F) {
 func TestWriteFuzzSeeds(t *testing.T) {
 	if os.Getenv("KILN_WRITE_SEEDS") == "" {
 		t.Skip("set KILN_WRITE_SEEDS=1 to regenerate testdata/fuzz/FuzzOpen")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzOpen")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
 	}
 	// Small seeds keep the fuzzer fast (it minimises every new input): a
 	// 40 KiB disk, not a multiple of the cluster size, with a little data.
@@ -93,10 +73,5 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		b, _ := os.ReadFile(out)
 		seeds[name] = b
 	}
-	for name, b := range seeds {
-		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n"
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	imgtest.WriteSeeds(t, seeds)
 }
