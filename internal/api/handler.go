@@ -49,7 +49,15 @@ type response struct {
 	written      bool      // the handler streamed the body itself
 }
 
-func ok(body uforge.Root) *response      { return &response{status: http.StatusOK, body: body} }
+func ok(body uforge.Root) *response { return &response{status: http.StatusOK, body: body} }
+
+// answer is the usual end of a handler: a use case's result, 200 or its error.
+func answer[T uforge.Root](body T, err error) (*response, error) {
+	if err != nil {
+		return nil, err
+	}
+	return ok(body), nil
+}
 func created(body uforge.Root) *response { return &response{status: http.StatusCreated, body: body} }
 func noContent() *response               { return &response{status: http.StatusNoContent} }
 

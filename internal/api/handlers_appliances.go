@@ -12,11 +12,7 @@ func (s *Server) listAppliances(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.svc.ListAppliances(r.Context(), r.caller, r.PathValue("uid"), q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(a), nil
+	return answer(s.svc.ListAppliances(r.Context(), r.caller, r.PathValue("uid"), q))
 }
 
 func (s *Server) createAppliance(r *request) (*response, error) {
@@ -56,11 +52,7 @@ func (s *Server) updateAppliance(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	a, err := s.svc.UpdateAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
-	if err != nil {
-		return nil, err
-	}
-	return ok(a), nil
+	return answer(s.svc.UpdateAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in))
 }
 
 func (s *Server) deleteAppliance(r *request) (*response, error) {
@@ -142,11 +134,7 @@ func (s *Server) getOSProfilePackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.OSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.OSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid))
 }
 
 func (s *Server) updateOSProfilePackages(r *request) (*response, error) {
@@ -158,11 +146,7 @@ func (s *Server) updateOSProfilePackages(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	p, err := s.svc.UpdateOSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid, &in)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.UpdateOSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid, &in))
 }
 
 func (r *request) osProfileIDs() (aid, osid int64, err error) {
@@ -190,11 +174,7 @@ func (s *Server) getInstallProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.GetInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.GetInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid))
 }
 
 func (s *Server) updateInstallProfile(r *request) (*response, error) {
@@ -206,9 +186,5 @@ func (s *Server) updateInstallProfile(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	p, err := s.svc.UpdateInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid, &in)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.UpdateInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid, &in))
 }

@@ -60,11 +60,7 @@ func (s *Server) getImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.svc.GetImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(img), nil
+	return answer(s.svc.GetImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) listImages(r *request) (*response, error) {
@@ -76,11 +72,7 @@ func (s *Server) listImages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := s.svc.ListApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid, q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(imgs), nil
+	return answer(s.svc.ListApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid, q))
 }
 
 func (s *Server) getImageStatus(r *request) (*response, error) {
@@ -88,11 +80,7 @@ func (s *Server) getImageStatus(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.svc.ImageStatus(r.Context(), r.caller, r.PathValue("uid"), aid, itid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(st), nil
+	return answer(s.svc.ImageStatus(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) listImageStatuses(r *request) (*response, error) {
@@ -100,11 +88,7 @@ func (s *Server) listImageStatuses(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.svc.ApplianceImageStatuses(r.Context(), r.caller, r.PathValue("uid"), aid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(st), nil
+	return answer(s.svc.ApplianceImageStatuses(r.Context(), r.caller, r.PathValue("uid"), aid))
 }
 
 func (s *Server) cancelImage(r *request) (*response, error) {
@@ -112,11 +96,7 @@ func (s *Server) cancelImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.svc.CancelImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(st), nil
+	return answer(s.svc.CancelImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) deleteImage(r *request) (*response, error) {
@@ -146,27 +126,15 @@ func (s *Server) imagePackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.ImagePackages(r.Context(), r.caller, r.PathValue("uid"), aid, itid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.ImagePackages(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) userImages(r *request) (*response, error) {
-	imgs, err := s.svc.UserImages(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"])
-	if err != nil {
-		return nil, err
-	}
-	return ok(imgs), nil
+	return answer(s.svc.UserImages(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
 }
 
 func (s *Server) userImageStatuses(r *request) (*response, error) {
-	st, err := s.svc.UserImageStatuses(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"])
-	if err != nil {
-		return nil, err
-	}
-	return ok(st), nil
+	return answer(s.svc.UserImageStatuses(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
 }
 
 // downloadImage streams an artifact to the holder of its single-use downloadId,

@@ -74,11 +74,7 @@ func (s *Server) listDistributions(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.svc.ListDistributions(r.Context(), q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(d), nil
+	return answer(s.svc.ListDistributions(r.Context(), q))
 }
 
 func (s *Server) listUserDistributions(r *request) (*response, error) {
@@ -93,11 +89,7 @@ func (s *Server) getDistribution(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.svc.GetDistribution(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	return ok(d), nil
+	return answer(s.svc.GetDistribution(r.Context(), id))
 }
 
 func (s *Server) listProfiles(r *request) (*response, error) {
@@ -109,11 +101,7 @@ func (s *Server) listProfiles(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.DistributionProfiles(r.Context(), id, q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.DistributionProfiles(r.Context(), id, q))
 }
 
 func (s *Server) getProfile(r *request) (*response, error) {
@@ -125,11 +113,7 @@ func (s *Server) getProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.DistributionProfile(r.Context(), id, pid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.DistributionProfile(r.Context(), id, pid))
 }
 
 func (s *Server) listPackages(r *request) (*response, error) {
@@ -141,11 +125,7 @@ func (s *Server) listPackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.DistributionPackages(r.Context(), id, q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.DistributionPackages(r.Context(), id, q))
 }
 
 func (s *Server) getPackage(r *request) (*response, error) {
@@ -157,11 +137,7 @@ func (s *Server) getPackage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.DistributionPackage(r.Context(), id, pid)
-	if err != nil {
-		return nil, err
-	}
-	return ok(p), nil
+	return answer(s.svc.DistributionPackage(r.Context(), id, pid))
 }
 
 func (s *Server) listTargetFormats(r *request) (*response, error) {
@@ -172,11 +148,7 @@ func (s *Server) listTargetFormats(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	tf, err := s.svc.TargetFormats(r.Context(), r.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(tf), nil
+	return answer(s.svc.TargetFormats(r.Context(), r.caller, q))
 }
 
 func (s *Server) listOrgTargetFormats(r *request) (*response, error) {
@@ -187,11 +159,7 @@ func (s *Server) listOrgTargetFormats(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	tf, err := s.svc.TargetFormats(r.Context(), r.caller, q)
-	if err != nil {
-		return nil, err
-	}
-	return ok(tf), nil
+	return answer(s.svc.TargetFormats(r.Context(), r.caller, q))
 }
 
 func (s *Server) getTargetFormat(r *request) (*response, error) {
@@ -202,9 +170,5 @@ func (s *Server) getTargetFormat(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	tf, err := s.svc.TargetFormat(r.Context(), r.caller, id)
-	if err != nil {
-		return nil, err
-	}
-	return ok(tf), nil
+	return answer(s.svc.TargetFormat(r.Context(), r.caller, id))
 }
