@@ -13,6 +13,7 @@ import (
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target/pack"
 )
 
 type buildOptions struct {
@@ -76,6 +77,7 @@ func runBuild(cmd *cobra.Command, o buildOptions) error {
 	if cmd.Flags().Changed("compress") {
 		s.Output.Compress = o.compress
 	}
+	pack.ApplyConventions(s)
 	var mirrors *distro.Mirrors
 	if o.mirror != "" {
 		mirrors, err = distro.NewMirrors(o.mirror, nil)

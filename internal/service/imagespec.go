@@ -50,9 +50,7 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		Output: spec.Output{Format: f.Name, Compress: uforge.BoolValue(req.Compress),
 			MemoryMB: uforge.Int64Value(ip.MemorySize), HWType: uforge.StrValue(ip.HWType), Entrypoint: uforge.StrValue(req.Entrypoint)},
 	}
-	if f.Packaging == target.PackagingVagrantVirtualBox || f.Packaging == target.PackagingVagrantLibvirt {
-		addVagrantUser(&s.Install)
-	}
+	pack.ApplyConventions(s)
 	for _, name := range prof.Packages {
 		s.Packages = append(s.Packages, spec.Package{Name: name})
 	}
@@ -64,17 +62,6 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		return nil, invalid("image.spec", "the appliance cannot be built as requested: %s", wireNames(err))
 	}
 	return s, nil
-}
-
-// addVagrantUser adds Vagrant's convention (user vagrant/vagrant, the insecure
-// key, passwordless sudo) unless the profile already defines a vagrant user.
-func addVagrantUser(in *spec.Install) {
-	for _, u := range in.Users {
-		if u.Name == "vagrant" {
-			return
-		}
-	}
-	in.Users = append(in.Users, pack.VagrantUser())
 }
 
 // resolveTargetFormat finds the requested format by uri, then dbId, then name

@@ -1,6 +1,10 @@
 package pack
 
-import "github.com/kilnhq/kiln/internal/spec"
+import (
+	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target"
+	"strings"
+)
 
 // VagrantInsecureKey is the well-known insecure public key every Vagrant
 // base box authorizes; `vagrant up` replaces it with a fresh key pair.
@@ -25,4 +29,24 @@ func VagrantUser() spec.User {
 		SSHKeys:      []string{VagrantInsecureKey},
 		Sudo:         true,
 	}
+}
+
+// ApplyConventions adds to s what its target format's platform expects inside
+// the image: for Vagrant boxes, the vagrant user (unless the profile already
+// has one). Every path that builds a spec (the API, `kiln build`) calls it, so
+// a box is the same whichever way it was asked for.
+func ApplyConventions(s *spec.Spec) {
+	f, ok := target.ByName(s.Output.Format)
+	if !ok {
+		f, ok = target.ByFormat(strings.ToLower(s.Output.Format))
+	}
+	if !ok || (f.Packaging != target.PackagingVagrantVirtualBox && f.Packaging != target.PackagingVagrantLibvirt) {
+		return
+	}
+	for _, u := range s.Install.Users {
+		if u.Name == "vagrant" {
+			return
+		}
+	}
+	s.Install.Users = append(s.Install.Users, VagrantUser())
 }
