@@ -23,9 +23,26 @@ import (
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
-	now time.Time
+	log  *slog.Logger
+	now  time.Time
+	kind Kind
 }
+
+// Kind is what the tree becomes, which decides the steps that apply.
+type Kind int
+
+const (
+	// Machine boots its own kernel: every step applies (the default).
+	Machine Kind = iota
+	// SystemContainer runs its own init (LXC): no consoles to log in on.
+	SystemContainer
+	// AppContainer runs one process (Docker, OCI): no init, so neither
+	// consoles nor a network configuration (the runtime provides it).
+	AppContainer
+)
+
+// WithKind says what the tree becomes (Machine when not given).
+func WithKind(k Kind) Option { return func(o *options) { o.kind = k } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -53,9 +70,20 @@ func Apply(ctx context.Context, root string, in spec.Install, opts ...Option) er
 		{"timezone", func() error { return timezone(t, in.Timezone) }},
 		{"keyboard", func() error { return keyboard(t, in.Keyboard) }},
 		{"locale", func() error { return locale(ctx, t, in.Locale) }},
-		{"network", func() error { return network(t, in.Network) }},
+		{"network", func() error {
+			if o.kind == AppContainer {
+				return nil
+			}
+			return network(t, in.Network)
+		}},
+		{"cloud-init", func() error { return cloudInit(t, in.CloudInit) }},
 		{"identity", func() error { return identity(t) }},
-		{"consoles", func() error { return consoles(t) }},
+		{"consoles", func() error {
+			if o.kind != Machine {
+				return nil
+			}
+			return consoles(t)
+		}},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

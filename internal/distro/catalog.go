@@ -35,14 +35,11 @@ type Profile struct {
 	Name        string // "Minimal", "Standard"
 	Description string
 	Variant     string   // mmdebstrap --variant
-	Packages    []string // installed on top of the variant
-}
-
-// bootPackages is what a minbase tree lacks to boot on its own: an init, a
-// kernel with an initramfs and udev to find the disks, and basic networking.
-var bootPackages = []string{
-	"systemd-sysv", "udev", "kmod", "linux-image-amd64", "initramfs-tools",
-	"iproute2", "ifupdown", "netbase",
+	Packages    []string // installed on top of the variant, in every image
+	// BootPackages are installed on top of the variant in images that boot
+	// a kernel of their own (not in containers): an init, the kernel with an
+	// initramfs and udev to find the disks, and DHCP networking.
+	BootPackages []string
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -51,7 +48,7 @@ func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0
 // callers may modify what they get.
 func All() []Distribution {
 	debian := func(id int64, version, codename string, released time.Time, desc string, minimalID, standardID int64, dhcp string) Distribution {
-		minimal := append(append([]string{}, bootPackages...), dhcp)
+		boot := []string{"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools", "ifupdown", dhcp}
 		return Distribution{
 			ID: id, Name: "Debian", Version: version, Codename: codename,
 			Arch: "x86_64", DebArch: "amd64", Family: "linux", PkgType: "deb",
@@ -60,13 +57,15 @@ func All() []Distribution {
 			Components: []string{"main"},
 			Profiles: []Profile{
 				{
-					ID: minimalID, Name: "Minimal", Variant: "minbase", Packages: minimal,
+					ID: minimalID, Name: "Minimal", Variant: "minbase",
+					Packages: []string{"kmod", "iproute2", "netbase"}, BootPackages: boot,
 					Description: "Debian " + version + " minbase (essential packages and apt) plus what booting and DHCP networking need",
 				},
 				{
 					ID: standardID, Name: "Standard", Variant: "important",
-					Packages:    []string{"linux-image-amd64", "initramfs-tools", "openssh-server", dhcp},
-					Description: "Debian " + version + " with every package of priority important, a kernel and an SSH server",
+					Packages:     []string{"openssh-server"},
+					BootPackages: []string{"linux-image-amd64", "initramfs-tools", dhcp},
+					Description:  "Debian " + version + " with every package of priority important, a kernel and an SSH server",
 				},
 			},
 		}

@@ -30,11 +30,11 @@ func TestCatalogFacts(t *testing.T) {
 			t.Errorf("%s: suites %v", d.Codename, d.Suites)
 		}
 		minimal, ok := d.Profile("minimal")
-		if !ok || minimal.Variant != "minbase" || !contains(minimal.Packages, "linux-image-amd64") || !contains(minimal.Packages, "systemd-sysv") {
+		if !ok || minimal.Variant != "minbase" || !contains(minimal.BootPackages, "linux-image-amd64") || !contains(minimal.BootPackages, "systemd-sysv") || contains(minimal.Packages, "linux-image-amd64") {
 			t.Errorf("%s: Minimal profile %+v", d.Codename, minimal)
 		}
 		standard, ok := d.Profile("Standard")
-		if !ok || standard.Variant != "important" || !contains(standard.Packages, "linux-image-amd64") {
+		if !ok || standard.Variant != "important" || !contains(standard.BootPackages, "linux-image-amd64") || !contains(standard.Packages, "openssh-server") {
 			t.Errorf("%s: Standard profile %+v", d.Codename, standard)
 		}
 		for _, p := range d.Profiles {

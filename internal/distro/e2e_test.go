@@ -41,7 +41,7 @@ func TestRealMirrorRefresh(t *testing.T) {
 		}
 		// Every package a standard profile asks for exists in that release.
 		for _, p := range d.Profiles {
-			for _, name := range p.Packages {
+			for _, name := range append(p.Packages, p.BootPackages...) {
 				if !names[name] {
 					t.Errorf("%s profile %s: package %q not in the index", d.Codename, p.Name, name)
 				}

@@ -43,9 +43,14 @@ func TestPlainDiskOutputs(t *testing.T) {
 		{"Hyper-V", false, ".vhdx", "vhdx"},
 		{"Hyper-V", true, ".vhdx.gz", "vhdx"},
 		{"Xen", true, ".raw.gz", "raw"},
+		{"Amazon AWS", false, ".raw", "raw"},
+		{"Microsoft Azure", false, ".vhd", "vpc"},
+		{"OpenStack VMDK", false, ".vmdk", "vmdk"},
+		{"OpenStack VDI", true, ".vdi.gz", "vdi"},
+		{"CloudStack Citrix Xen (VHD)", false, ".vhd", "vpc"},
 	} {
 		t.Run(tc.name+tc.ext, func(t *testing.T) {
-			out, err := resolveOutput(spec.Output{Format: tc.name, Compress: tc.compress})
+			out, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: tc.name, Compress: tc.compress}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -54,7 +54,7 @@ func TestPackagedOutputs(t *testing.T) {
 		{"google", false, ".tar.gz", []string{"disk.raw"}, "disk.raw", "raw"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := resolveOutput(spec.Output{Format: tc.name, Compress: tc.compress, MemoryMB: 512, HWType: "9"})
+			out, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: tc.name, Compress: tc.compress, MemoryMB: 512, HWType: "9"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestPackagedOutputs(t *testing.T) {
 }
 
 func TestPackagedOutputRejectsBadHWType(t *testing.T) {
-	if _, err := resolveOutput(spec.Output{Format: "OVF or OVA", HWType: "eleven"}); err == nil {
+	if _, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: "OVF or OVA", HWType: "eleven"}}); err == nil {
 		t.Error("hwType eleven accepted")
 	}
 }

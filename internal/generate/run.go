@@ -21,7 +21,7 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid spec: %w", err)
 	}
-	out, err := resolveOutput(s.Output)
+	out, err := resolveOutput(s)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +67,26 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 
 	if err := timed(StageConfigure, func() error {
 		rep.stage(StageConfigure)(0, "configuring users, time zone, locale, network and SSH")
-		return configure.Apply(ctx, tree, s.Install, configure.WithLogger(e.log))
+		return configure.Apply(ctx, tree, s.Install, configure.WithLogger(e.log), configure.WithKind(out.kind))
 	}); err != nil {
 		return nil, err
+	}
+
+	final := filepath.Join(outDir, artifactName(s, out.extension))
+	partial := final + ".partial"
+	defer func() {
+		if err != nil {
+			_ = os.Remove(partial)
+		}
+	}()
+	if out.writeTree != nil {
+		// Containers and live media are made from the tree itself: no disk.
+		if err := timed(StageConvert, func() error {
+			return out.writeTree(ctx, tree, ws, partial, rep.stage(StageConvert))
+		}); err != nil {
+			return nil, err
+		}
+		return finish(ctx, res, rep, partial, final, out.format, progress)
 	}
 
 	rawPath := filepath.Join(ws, "disk.raw")
@@ -83,30 +100,30 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 	// The tree is no longer needed: free its space before the conversion writes.
 	_ = os.RemoveAll(tree)
 
-	final := filepath.Join(outDir, artifactName(s, out.extension))
-	partial := final + ".partial"
-	defer func() {
-		if err != nil {
-			_ = os.Remove(partial)
-		}
-	}()
 	if err := timed(StageConvert, func() error {
 		return out.write(ctx, rawPath, partial, rep.stage(StageConvert))
 	}); err != nil {
 		return nil, err
 	}
-	if err := timed(StageChecksum, func() error {
+	return finish(ctx, res, rep, partial, final, out.format, progress)
+}
+
+// finish checksums the written artifact and moves it into place.
+func finish(ctx context.Context, res *Result, rep *reporter, partial, final, format string, progress Progress) (*Result, error) {
+	start := time.Now()
+	if err := func() error {
 		rep.stage(StageChecksum)(0, "computing the SHA-256 of "+filepath.Base(final))
 		sum, size, err := fileSHA256(ctx, partial)
 		res.SHA256, res.Size = sum, size
 		return err
-	}); err != nil {
-		return nil, err
+	}(); err != nil {
+		return nil, fmt.Errorf("%s: %w", StageChecksum, err)
 	}
+	res.Timings[StageChecksum] = time.Since(start)
 	if err := os.Rename(partial, final); err != nil {
 		return nil, fmt.Errorf("store artifact: %w", err)
 	}
-	res.Path, res.Format = final, out.format
+	res.Path, res.Format = final, format
 	rep.stage(StageChecksum)(100, "image ready: "+filepath.Base(final))
 	if progress != nil {
 		progress(Update{Stage: StageDone, Percent: 100, Message: "image ready"})

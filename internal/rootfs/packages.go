@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target"
 )
 
 // bootPackages is what every bootable image needs whatever the spec says: a kernel,
@@ -27,8 +28,14 @@ var bootPackages = []string{
 	"isc-dhcp-client",
 }
 
+// systemContainerPackages is what an LXC container needs to run like a machine
+// without a kernel of its own: systemd as init and the DHCP client stack the
+// configure stage sets up.
+var systemContainerPackages = []string{"systemd-sysv", "ifupdown", "isc-dhcp-client"}
+
 // PackageSet returns the packages to install for s: the spec's own packages plus
-// what booting and the install profile need, sorted by name, without duplicates.
+// what booting (unless the target is a container), a live medium, cloud-init
+// and the install profile need, sorted by name, without duplicates.
 // A version given in the spec wins over Kiln's unversioned additions.
 func PackageSet(s *spec.Spec) []spec.Package {
 	want := map[string]string{}
@@ -40,10 +47,29 @@ func PackageSet(s *spec.Spec) []spec.Package {
 	for _, p := range s.Packages {
 		add(p.Name, p.Version)
 	}
-	for _, name := range bootPackages {
-		add(name, "")
+	f, known := target.Resolve(s.Output.Format)
+	switch {
+	case !known || f.Boot != target.BootNone:
+		for _, name := range bootPackages {
+			add(name, "")
+		}
+	case f.Packaging == target.PackagingLXC:
+		for _, name := range systemContainerPackages {
+			add(name, "")
+		}
+	} // application containers (Docker) get only what the spec asks for
+	if known && (f.Packaging == target.PackagingISO || f.Packaging == target.PackagingPXE) {
+		// live-boot's initramfs hooks find the squashfs on the medium (or fetch
+		// it over HTTP) and mount it under an overlay as the root.
+		add("live-boot", "")
 	}
 	in := &s.Install
+	if in.CloudInit != nil {
+		// growpart (cloud-guest-utils) is what cloud-init's growpart module
+		// calls to extend the root partition to the disk the instance got.
+		add("cloud-init", "")
+		add("cloud-guest-utils", "")
+	}
 	if needsLocales(in.Locale) {
 		add("locales", "")
 	}

@@ -52,6 +52,26 @@ func TestPackageSet(t *testing.T) {
 			want: pkgs(sorted(names("openssh-server"))...),
 		},
 		{
+			name: "containers get no kernel or boot stack",
+			spec: spec.Spec{Packages: []spec.Package{{Name: "nginx"}}, Output: spec.Output{Format: "Docker"}},
+			want: pkgs("nginx"),
+		},
+		{
+			name: "system containers get an init and DHCP but no kernel",
+			spec: spec.Spec{Output: spec.Output{Format: "LXC Container"}},
+			want: pkgs("ifupdown", "isc-dhcp-client", "systemd-sysv"),
+		},
+		{
+			name: "live media add live-boot",
+			spec: spec.Spec{Output: spec.Output{Format: "ISO"}},
+			want: pkgs(sorted(names("live-boot"))...),
+		},
+		{
+			name: "cloud-init adds growpart",
+			spec: spec.Spec{Install: spec.Install{CloudInit: &spec.CloudInit{Datasources: []string{"Ec2"}}}},
+			want: pkgs(sorted(names("cloud-guest-utils", "cloud-init"))...),
+		},
+		{
 			name: "user without sudo or keys adds nothing",
 			spec: spec.Spec{Install: spec.Install{Users: []spec.User{{Name: "bob"}}}},
 			want: pkgs(names()...),

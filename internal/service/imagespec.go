@@ -51,7 +51,11 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 			MemoryMB: uforge.Int64Value(ip.MemorySize), HWType: uforge.StrValue(ip.HWType), Entrypoint: uforge.StrValue(req.Entrypoint)},
 	}
 	pack.ApplyConventions(s)
-	for _, name := range prof.Packages {
+	names := prof.Packages
+	if f.Boot != target.BootNone { // containers run on the host's kernel
+		names = append(append([]string(nil), names...), prof.BootPackages...)
+	}
+	for _, name := range names {
 		s.Packages = append(s.Packages, spec.Package{Name: name})
 	}
 	for _, r := range d.OSProfile.Packages {

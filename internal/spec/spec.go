@@ -81,6 +81,19 @@ type Install struct {
 	Disk                     Disk     `json:"disk" yaml:"disk"`
 	// Network is "dhcp" (default: DHCP on the first NIC whatever its name) or "static".
 	Network Network `json:"network,omitempty" yaml:"network,omitempty"`
+	// CloudInit, when set, installs cloud-init and growpart configured for its
+	// datasources: the image takes its identity (hostname, SSH keys, user data)
+	// from the cloud at first boot and grows its root filesystem to the disk.
+	// Cloud target formats set it (see target.Format.Datasources).
+	CloudInit *CloudInit `json:"cloudInit,omitempty" yaml:"cloudInit,omitempty"`
+}
+
+// CloudInit configures the first-boot agent of cloud images.
+type CloudInit struct {
+	// Datasources is cloud-init's datasource_list, in order ("Ec2", "Azure",
+	// "ConfigDrive", "OpenStack" …); None is always appended, so an instance
+	// started without metadata still boots.
+	Datasources []string `json:"datasources" yaml:"datasources"`
 }
 
 // User is an account created in the image.

@@ -38,6 +38,7 @@ var (
 	tzRe       = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 	keymapRe   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	localeRe   = regexp.MustCompile(`^[A-Za-z0-9_.@-]+$`)
+	dsRe       = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,31}$`)
 	mountRe    = regexp.MustCompile(`^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$`)
 )
 
@@ -150,6 +151,16 @@ func (s *Spec) Validate() error {
 	}
 	if in.Network.Mode == "static" && in.Network.Address == "" {
 		bad("install.network.address", "a static network needs an address")
+	}
+	if ci := in.CloudInit; ci != nil {
+		if len(ci.Datasources) == 0 {
+			bad("install.cloudInit.datasources", "needs at least one datasource")
+		}
+		for i, d := range ci.Datasources {
+			if !dsRe.MatchString(d) || d == "None" {
+				bad(fmt.Sprintf("install.cloudInit.datasources[%d]", i), "%q is not a cloud-init datasource name (None is always added)", d)
+			}
+		}
 	}
 	if strings.TrimSpace(s.Output.Format) == "" {
 		bad("output.format", "is required")

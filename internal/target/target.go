@@ -89,6 +89,12 @@ type Format struct {
 	// compressed, the compressor appends its own suffix unless Extension already
 	// names a compressed archive (Compressed reports that).
 	Extension   string
+	// Datasources is the cloud-init datasource_list of a cloud format, comma
+	// separated and without the trailing None ("" means: no cloud-init). The
+	// image gets cloud-init and growpart, so it takes its identity (hostname,
+	// SSH keys, user data) from the platform at first boot and grows its root
+	// filesystem to the disk it is given.
+	Datasources string
 	Compress    bool // hammr's default compress flag for the primitive (contract §9.3)
 	NeedsMemory bool // hammr requires hardwareSettings.memory for the primitive (§9.3)
 	Active      bool // Kiln can generate it today
@@ -118,22 +124,22 @@ var table = [...]Format{
 	{ID: 12, Name: "Vagrant Base Box", Format: "vagrant", Category: CategoryVirtual, Type: TypeVirtual, Disk: DiskVMDKStream, Packaging: PackagingVagrantVirtualBox, Boot: BootBIOS, Extension: ".box", Compress: true, NeedsMemory: true, Active: true},
 
 	// Cloud
-	{ID: 13, Name: "Amazon AWS", Format: "aws", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "aws", Disk: DiskRaw, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".raw"},
-	{ID: 14, Name: "Microsoft Azure", Format: "azure", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "azure", Disk: DiskVHDFixed, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".vhd"},
-	{ID: 15, Name: "Google Compute Engine", Format: "google", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "google", Disk: DiskRaw, Packaging: PackagingGCETar, Boot: BootHybrid, Extension: ".tar.gz", Compress: true, Active: true},
-	{ID: 16, Name: "OpenStack QCOW2", Format: "openstackqcow2", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2"},
-	{ID: 17, Name: "OpenStack VMDK", Format: "openstackvmdk", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVMDKSparse, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vmdk"},
-	{ID: 18, Name: "OpenStack VHD", Format: "openstackvhd", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd"},
-	{ID: 19, Name: "OpenStack VDI", Format: "openstackvdi", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVDI, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vdi"},
-	{ID: 20, Name: "CloudStack KVM (QCOW2)", Format: "cloudstackqcow2", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2", Compress: true, NeedsMemory: true},
-	{ID: 21, Name: "CloudStack Citrix Xen (VHD)", Format: "cloudstackvhd", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Compress: true, NeedsMemory: true},
-	{ID: 22, Name: "CloudStack VMware (OVA)", Format: "cloudstackova", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", Compress: true, NeedsMemory: true, Active: true},
-	{ID: 23, Name: "VMware vCloud Director", Format: "vcloud", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "vclouddirector", Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", NeedsMemory: true},
-	{ID: 24, Name: "Fujitsu K5", Format: "k5vmdk", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "k5", Disk: DiskVMDKSparse, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vmdk"},
-	{ID: 25, Name: "Oracle Cloud", Format: "oracleraw", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "oracle", Disk: DiskRaw, Packaging: PackagingOracleTar, Boot: BootBIOS, Extension: ".tar.gz", Compress: true},
-	{ID: 26, Name: "Outscale", Format: "outscale", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "outscale", Disk: DiskRaw, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".raw"},
+	{ID: 13, Name: "Amazon AWS", Format: "aws", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "aws", Disk: DiskRaw, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".raw", Datasources: "Ec2", Active: true},
+	{ID: 14, Name: "Microsoft Azure", Format: "azure", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "azure", Disk: DiskVHDFixed, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".vhd", Datasources: "Azure", Active: true},
+	{ID: 15, Name: "Google Compute Engine", Format: "google", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "google", Disk: DiskRaw, Packaging: PackagingGCETar, Boot: BootHybrid, Extension: ".tar.gz", Datasources: "GCE", Compress: true, Active: true},
+	{ID: 16, Name: "OpenStack QCOW2", Format: "openstackqcow2", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2", Datasources: "ConfigDrive,OpenStack", Active: true},
+	{ID: 17, Name: "OpenStack VMDK", Format: "openstackvmdk", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVMDKSparse, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vmdk", Datasources: "ConfigDrive,OpenStack", Active: true},
+	{ID: 18, Name: "OpenStack VHD", Format: "openstackvhd", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Datasources: "ConfigDrive,OpenStack", Active: true},
+	{ID: 19, Name: "OpenStack VDI", Format: "openstackvdi", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskVDI, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vdi", Datasources: "ConfigDrive,OpenStack", Active: true},
+	{ID: 20, Name: "CloudStack KVM (QCOW2)", Format: "cloudstackqcow2", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2", Datasources: "CloudStack,ConfigDrive", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 21, Name: "CloudStack Citrix Xen (VHD)", Format: "cloudstackvhd", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskVHDDynamic, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vhd", Datasources: "CloudStack,ConfigDrive", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 22, Name: "CloudStack VMware (OVA)", Format: "cloudstackova", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "cloudstack", Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", Datasources: "CloudStack,ConfigDrive", Compress: true, NeedsMemory: true, Active: true},
+	{ID: 23, Name: "VMware vCloud Director", Format: "vcloud", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "vclouddirector", Disk: DiskVMDKStream, Packaging: PackagingOVA, Boot: BootBIOS, Extension: ".ova", Datasources: "OVF,VMware", NeedsMemory: true, Active: true},
+	{ID: 24, Name: "Fujitsu K5", Format: "k5vmdk", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "k5", Disk: DiskVMDKSparse, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".vmdk", Datasources: "ConfigDrive,OpenStack", Active: true},
+	{ID: 25, Name: "Oracle Cloud", Format: "oracleraw", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "oracle", Disk: DiskRaw, Packaging: PackagingOracleTar, Boot: BootBIOS, Extension: ".tar.gz", Datasources: "Oracle", Compress: true},
+	{ID: 26, Name: "Outscale", Format: "outscale", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "outscale", Disk: DiskRaw, Packaging: PackagingNone, Boot: BootBIOS, Extension: ".raw", Datasources: "Ec2", Active: true},
 	// SUSE Cloud is SUSE's OpenStack distribution, hence the openstack account type.
-	{ID: 27, Name: "SUSE Cloud", Format: "susecloud", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2"},
+	{ID: 27, Name: "SUSE Cloud", Format: "susecloud", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2", Datasources: "ConfigDrive,OpenStack", Active: true},
 	// OpenShift sits in hammr's Cloud category but ships a container image.
 	{ID: 28, Name: "OpenShift", Format: "openshift", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openshift", Disk: DiskNone, Packaging: PackagingDocker, Boot: BootNone, Extension: ".tar", Compress: true},
 
@@ -185,6 +191,24 @@ func ByName(name string) (Format, bool) {
 // hammr lowercases them).
 func ByFormat(primitive string) (Format, bool) {
 	return lookup(primitive, func(f Format) string { return f.Format })
+}
+
+// Resolve finds the format a request names: a target format name first
+// ("QCOW2", "OpenStack QCOW2"), then a primitive format name ("qcow2", "iso").
+func Resolve(name string) (Format, bool) {
+	if f, ok := ByName(name); ok {
+		return f, true
+	}
+	return ByFormat(name)
+}
+
+// CloudInitDatasources returns the cloud-init datasource_list of the format,
+// or nil when its images carry no cloud-init.
+func (f Format) CloudInitDatasources() []string {
+	if f.Datasources == "" {
+		return nil
+	}
+	return strings.Split(f.Datasources, ",")
 }
 
 func lookup(key string, field func(Format) string) (Format, bool) {

@@ -171,8 +171,8 @@ func TestRowsAreConsistent(t *testing.T) {
 	}
 }
 
-// TestActiveFormats pins what Kiln generates: the plain disks plus the
-// packagings of internal/target/pack (each verified by its tests there and by
+// TestActiveFormats pins what Kiln generates: the plain disks, the cloud disks
+// (the same writers plus cloud-init) and the packagings of internal/target/pack (each verified by its tests there and by
 // internal/generate's output tests).
 func TestActiveFormats(t *testing.T) {
 	var got []string
@@ -180,7 +180,8 @@ func TestActiveFormats(t *testing.T) {
 		got = append(got, f.Name)
 	}
 	want := "QCOW2,KVM,VirtualBox,VMware Server,VMware vCenter,OVF or OVA,Raw Virtual Disk,VHD,Xen,Citrix Xen Server,Hyper-V," +
-		"Vagrant Base Box,Google Compute Engine,CloudStack VMware (OVA)"
+		"Vagrant Base Box,Amazon AWS,Microsoft Azure,Google Compute Engine,OpenStack QCOW2,OpenStack VMDK,OpenStack VHD,OpenStack VDI," +
+		"CloudStack KVM (QCOW2),CloudStack Citrix Xen (VHD),CloudStack VMware (OVA),VMware vCloud Director,Fujitsu K5,Outscale,SUSE Cloud"
 	if strings.Join(got, ",") != want {
 		t.Errorf("active formats = %v", got)
 	}

@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kilnhq/kiln/internal/spec"
@@ -24,5 +25,35 @@ func TestApplyConventions(t *testing.T) {
 		if len(s.Install.Users) != 0 {
 			t.Fatalf("%s got users %+v", f, s.Install.Users)
 		}
+	}
+}
+
+func TestApplyConventionsCloudInit(t *testing.T) {
+	cases := map[string][]string{
+		"Amazon AWS":             {"Ec2"},
+		"Microsoft Azure":        {"Azure"},
+		"OpenStack QCOW2":        {"ConfigDrive", "OpenStack"},
+		"openstackvdi":           {"ConfigDrive", "OpenStack"},
+		"CloudStack KVM (QCOW2)": {"CloudStack", "ConfigDrive"},
+		"Google Compute Engine":  {"GCE"},
+		"QCOW2":                  nil,
+		"Docker":                 nil,
+	}
+	for format, want := range cases {
+		s := &spec.Spec{Output: spec.Output{Format: format}}
+		ApplyConventions(s)
+		var got []string
+		if s.Install.CloudInit != nil {
+			got = s.Install.CloudInit.Datasources
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: datasources %v, want %v", format, got, want)
+		}
+	}
+	// A spec that configures cloud-init itself keeps its own choice.
+	own := &spec.Spec{Output: spec.Output{Format: "Amazon AWS"}, Install: spec.Install{CloudInit: &spec.CloudInit{Datasources: []string{"NoCloud"}}}}
+	ApplyConventions(own)
+	if got := own.Install.CloudInit.Datasources; len(got) != 1 || got[0] != "NoCloud" {
+		t.Fatalf("own datasources replaced: %v", got)
 	}
 }

@@ -3,7 +3,6 @@ package pack
 import (
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target"
-	"strings"
 )
 
 // VagrantInsecureKey is the well-known insecure public key every Vagrant
@@ -33,14 +32,19 @@ func VagrantUser() spec.User {
 
 // ApplyConventions adds to s what its target format's platform expects inside
 // the image: for Vagrant boxes, the vagrant user (unless the profile already
-// has one). Every path that builds a spec (the API, `kiln build`) calls it, so
-// a box is the same whichever way it was asked for.
+// has one); for cloud formats, cloud-init with the platform's datasources
+// (unless the spec already configures it). Every path that builds a spec (the
+// API, `kiln build`) calls it, so an image is the same whichever way it was
+// asked for, and the stored spec says what went into it.
 func ApplyConventions(s *spec.Spec) {
-	f, ok := target.ByName(s.Output.Format)
+	f, ok := target.Resolve(s.Output.Format)
 	if !ok {
-		f, ok = target.ByFormat(strings.ToLower(s.Output.Format))
+		return
 	}
-	if !ok || (f.Packaging != target.PackagingVagrantVirtualBox && f.Packaging != target.PackagingVagrantLibvirt) {
+	if ds := f.CloudInitDatasources(); ds != nil && s.Install.CloudInit == nil {
+		s.Install.CloudInit = &spec.CloudInit{Datasources: ds}
+	}
+	if f.Packaging != target.PackagingVagrantVirtualBox && f.Packaging != target.PackagingVagrantLibvirt {
 		return
 	}
 	for _, u := range s.Install.Users {
