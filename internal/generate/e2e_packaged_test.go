@@ -117,4 +117,3 @@ func sha256File(t *testing.T, p string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
-

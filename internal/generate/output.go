@@ -50,6 +50,8 @@ func resolveOutput(s *spec.Spec) (output, error) {
 	}
 	switch f.Packaging {
 	case target.PackagingNone:
+	case target.PackagingDocker, target.PackagingLXC:
+		return containerOutput(f, s)
 	default:
 		return packagedOutput(f, o)
 	}

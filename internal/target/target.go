@@ -88,7 +88,7 @@ type Format struct {
 	// Extension is the extension of the file Packaging produces. When an image is
 	// compressed, the compressor appends its own suffix unless Extension already
 	// names a compressed archive (Compressed reports that).
-	Extension   string
+	Extension string
 	// Datasources is the cloud-init datasource_list of a cloud format, comma
 	// separated and without the trailing None ("" means: no cloud-init). The
 	// image gets cloud-init and growpart, so it takes its identity (hostname,
@@ -141,11 +141,11 @@ var table = [...]Format{
 	// SUSE Cloud is SUSE's OpenStack distribution, hence the openstack account type.
 	{ID: 27, Name: "SUSE Cloud", Format: "susecloud", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openstack", Disk: DiskQCOW2, Packaging: PackagingNone, Boot: BootHybrid, Extension: ".qcow2", Datasources: "ConfigDrive,OpenStack", Active: true},
 	// OpenShift sits in hammr's Cloud category but ships a container image.
-	{ID: 28, Name: "OpenShift", Format: "openshift", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openshift", Disk: DiskNone, Packaging: PackagingDocker, Boot: BootNone, Extension: ".tar", Compress: true},
+	{ID: 28, Name: "OpenShift", Format: "openshift", Category: CategoryCloud, Type: TypeCloud, CredAccountType: "openshift", Disk: DiskNone, Packaging: PackagingDocker, Boot: BootNone, Extension: ".tar", Compress: true, Active: true},
 
 	// Container
-	{ID: 29, Name: "Docker", Format: "docker", Category: CategoryContainer, Type: TypeContainer, CredAccountType: "docker", Disk: DiskNone, Packaging: PackagingDocker, Boot: BootNone, Extension: ".tar", Compress: true},
-	{ID: 30, Name: "LXC Container", Format: "lxc", Category: CategoryContainer, Type: TypeContainer, Disk: DiskNone, Packaging: PackagingLXC, Boot: BootNone, Extension: ".tar", Compress: true},
+	{ID: 29, Name: "Docker", Format: "docker", Category: CategoryContainer, Type: TypeContainer, CredAccountType: "docker", Disk: DiskNone, Packaging: PackagingDocker, Boot: BootNone, Extension: ".tar", Compress: true, Active: true},
+	{ID: 30, Name: "LXC Container", Format: "lxc", Category: CategoryContainer, Type: TypeContainer, Disk: DiskNone, Packaging: PackagingLXC, Boot: BootNone, Extension: ".tar", Compress: true, Active: true},
 
 	// Physical
 	{ID: 31, Name: "ISO", Format: "ISO", Category: CategoryPhysical, Type: TypePhysical, Disk: DiskNone, Packaging: PackagingISO, Boot: BootHybrid, Extension: ".iso", Compress: true},
