@@ -1,0 +1,74 @@
+package scan
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+)
+
+// Package is one installed package.
+type Package struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
+	// InstalledSizeKB is dpkg's Installed-Size estimate, in KiB.
+	InstalledSizeKB int64 `json:"installedSizeKB,omitempty"`
+	// Auto is set for packages apt installed as dependencies (extended_states
+	// "Auto-Installed: 1"): a rebuild may request only the others and let apt
+	// resolve the rest.
+	Auto bool `json:"auto,omitempty"`
+}
+
+// listPackages returns the installed packages sorted by name, then architecture.
+// A missing extended_states only means no package is known to be automatic.
+func listPackages(ctx context.Context, t *tree) ([]Package, error) {
+	auto, err := readAutoInstalled(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []Package
+	err = readInstalled(ctx, t, func(p installedPackage) error {
+		pkgs = append(pkgs, Package{
+			Name:            p.Name,
+			Version:         p.Version,
+			Arch:            p.Arch,
+			InstalledSizeKB: p.InstalledSize,
+			Auto:            auto[p.Name+":"+p.Arch] || auto[p.Name+":"],
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(pkgs, func(a, b Package) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Arch, b.Arch))
+	})
+	return pkgs, nil
+}
+
+// readAutoInstalled returns the "name:arch" keys (arch empty when the stanza has
+// none) of the packages apt marked as automatically installed.
+func readAutoInstalled(ctx context.Context, t *tree) (map[string]bool, error) {
+	f, err := t.open(aptExtendedStates)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open apt extended_states: %w", err)
+	}
+	defer f.Close()
+	auto := map[string]bool{}
+	err = readStanzas(ctx, f, []string{"Package", "Architecture", "Auto-Installed"}, func(s stanza) error {
+		if s["Auto-Installed"] == "1" && s["Package"] != "" {
+			auto[s["Package"]+":"+s["Architecture"]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read apt extended_states: %w", err)
+	}
+	return auto, nil
+}
