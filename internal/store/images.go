@@ -10,7 +10,8 @@ import (
 
 const imageColumns = `id, owner_id, appliance_id, scan_id, format_id, name, version, revision, compress, spec, request,
 	state, percentage, message, error_message, detailed_error, job_id, artifact, file_size, sha256, packages,
-	download_key, started, finished, created, modified`
+	fidelity, download_key, started, finished, created, modified,
+	COALESCE((SELECT instance_id FROM scans WHERE scans.id = images.scan_id), 0)`
 
 // nonTerminal is the SQL condition of an image whose state may still change.
 const nonTerminal = `state IN ('queued', 'running')`
@@ -22,10 +23,11 @@ func (s *SQL) CreateImage(ctx context.Context, img *Image) error {
 	var id int64
 	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO images
 		(owner_id, appliance_id, scan_id, format_id, name, version, revision, compress, spec, request, state,
-		 percentage, message, download_key, created, modified)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		 percentage, message, fidelity, download_key, created, modified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		img.OwnerID, nullID(img.ApplianceID), nullID(img.ScanID), img.FormatID, img.Name, img.Version, img.Revision,
-		img.Compress, string(img.Spec), string(img.Request), img.State, img.Percentage, img.Message, img.DownloadKey, now, now,
+		img.Compress, string(img.Spec), string(img.Request), img.State, img.Percentage, img.Message, string(img.Fidelity),
+		img.DownloadKey, now, now,
 	).Scan(&id)
 	if err != nil {
 		return s.fail(ctx, op, err)
@@ -109,7 +111,8 @@ func (s *SQL) ImageProgress(ctx context.Context, id int64, percentage int, messa
 	return affected(res)
 }
 
-// FinishImage sets a terminal state, once.
+// FinishImage sets a terminal state, once. Only a completion records
+// o.Fidelity: an image that failed keeps the comparison it had.
 func (s *SQL) FinishImage(ctx context.Context, id int64, o ImageOutcome) (bool, error) {
 	op := fmt.Sprintf("finish image %d", id)
 	switch o.State {
@@ -124,8 +127,9 @@ func (s *SQL) FinishImage(ctx context.Context, id int64, o ImageOutcome) (bool, 
 	now := s.stamp()
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE images SET state = ?, percentage = CASE WHEN ? = 100 THEN 100 ELSE percentage END,
 		message = ?, error_message = ?, detailed_error = ?, artifact = ?, file_size = ?, sha256 = ?, packages = ?,
-		finished = ?, modified = ? WHERE id = ? AND `+nonTerminal),
-		o.State, pct, o.Message, o.ErrorMsg, o.DetailedErr, o.Artifact, o.FileSize, o.SHA256, string(o.Packages), now, now, id)
+		fidelity = CASE WHEN ? = 100 THEN ? ELSE fidelity END, finished = ?, modified = ? WHERE id = ? AND `+nonTerminal),
+		o.State, pct, o.Message, o.ErrorMsg, o.DetailedErr, o.Artifact, o.FileSize, o.SHA256, string(o.Packages),
+		pct, string(o.Fidelity), now, now, id)
 	if err != nil {
 		return false, s.fail(ctx, op, err)
 	}
@@ -165,20 +169,20 @@ func nullID(id int64) any {
 
 func scanImage(r rowScanner) (*Image, error) {
 	var (
-		img                     Image
-		appliance, scan         sql.NullInt64
-		spec, request, packages string
-		started, finished       sql.NullTime
+		img                               Image
+		appliance, scan                   sql.NullInt64
+		spec, request, packages, fidelity string
+		started, finished                 sql.NullTime
 	)
 	err := r.Scan(&img.ID, &img.OwnerID, &appliance, &scan, &img.FormatID, &img.Name, &img.Version, &img.Revision,
 		&img.Compress, &spec, &request, &img.State, &img.Percentage, &img.Message, &img.ErrorMsg, &img.DetailedErr,
-		&img.JobID, &img.Artifact, &img.FileSize, &img.SHA256, &packages, &img.DownloadKey, &started, &finished,
-		&img.Created, &img.Modified)
+		&img.JobID, &img.Artifact, &img.FileSize, &img.SHA256, &packages, &fidelity, &img.DownloadKey, &started, &finished,
+		&img.Created, &img.Modified, &img.ScanInstanceID)
 	if err != nil {
 		return nil, err
 	}
 	img.ApplianceID, img.ScanID = appliance.Int64, scan.Int64
-	img.Spec, img.Request, img.Packages = []byte(spec), []byte(request), []byte(packages)
+	img.Spec, img.Request, img.Packages, img.Fidelity = []byte(spec), []byte(request), []byte(packages), []byte(fidelity)
 	img.Started, img.Finished = utcOrZero(started), utcOrZero(finished)
 	img.Created, img.Modified = img.Created.UTC(), img.Modified.UTC()
 	return &img, nil

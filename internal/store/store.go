@@ -26,6 +26,7 @@ type Store interface {
 	Appliances
 	Packages
 	Images
+	Scans
 	// Close releases the database.
 	Close() error
 }
@@ -154,28 +155,32 @@ type Image struct {
 	OwnerID     int64
 	ApplianceID int64 // 0 for an image generated from a scan
 	ScanID      int64 // 0 for an image generated from an appliance
-	FormatID    int64 // target format
-	Name        string
-	Version     string
-	Revision    int
-	Compress    bool
-	Spec        []byte // the build spec (JSON), immutable: the input of regenerate
-	Request     []byte // the image request as received (JSON), echoed on the wire
-	State       string
-	Percentage  int
-	Message     string
-	ErrorMsg    string
-	DetailedErr string
-	JobID       int64
-	Artifact    string // artifact store key, when complete
-	FileSize    int64
-	SHA256      string
-	Packages    []byte // installed packages (JSON)
-	DownloadKey string // current single-use download key
-	Started     time.Time
-	Finished    time.Time
-	Created     time.Time
-	Modified    time.Time
+	// ScanInstanceID is the scanned instance of ScanID (read, never written:
+	// the scan row holds it), for the image's URI.
+	ScanInstanceID int64
+	FormatID       int64 // target format
+	Name           string
+	Version        string
+	Revision       int
+	Compress       bool
+	Spec           []byte // the build spec (JSON), immutable: the input of regenerate
+	Request        []byte // the image request as received (JSON), echoed on the wire
+	State          string
+	Percentage     int
+	Message        string
+	ErrorMsg       string
+	DetailedErr    string
+	JobID          int64
+	Artifact       string // artifact store key, when complete
+	FileSize       int64
+	SHA256         string
+	Packages       []byte // installed packages (JSON)
+	Fidelity       []byte // scan images: the source-versus-image comparison (JSON)
+	DownloadKey    string // current single-use download key
+	Started        time.Time
+	Finished       time.Time
+	Created        time.Time
+	Modified       time.Time
 }
 
 // Terminal reports whether the image's state can no longer change.
@@ -201,6 +206,7 @@ type ImageOutcome struct {
 	FileSize    int64
 	SHA256      string
 	Packages    []byte
+	Fidelity    []byte
 }
 
 // Images stores machine images.
@@ -219,4 +225,91 @@ type Images interface {
 	// SwapDownloadKey replaces old by new atomically; false when old is not the current key.
 	SwapDownloadKey(ctx context.Context, id int64, old, new string) (bool, error)
 	DeleteImage(ctx context.Context, id int64) error
+}
+
+// ScannedInstance groups the successive scans of one live machine. Its name is
+// unique per owner: a new scan under an existing name joins that instance.
+type ScannedInstance struct {
+	ID              int64
+	OwnerID         int64
+	Name            string
+	DistributionID  int64
+	OverlayIncluded bool // the scans carry every added file (scan -o), not only modified ones
+	Created         time.Time
+	Modified        time.Time
+}
+
+// Scan states. Terminal states never change again.
+const (
+	ScanRunning   = "running" // report received, overlay being uploaded
+	ScanComplete  = "complete"
+	ScanError     = "error"
+	ScanCancelled = "cancelled"
+)
+
+// Scan is one scan report of a scanned instance and its overlay.
+type Scan struct {
+	ID         int64
+	InstanceID int64
+	OwnerID    int64
+	Name       string
+	State      string
+	Percentage int
+	Message    string
+	ErrorMsg   string
+	Report     []byte // the agent's report (JSON), as uploaded and validated
+	// The overlay: a tar of the files no package provides unchanged, received
+	// in chunks. OverlayReceived is the resume point while uploading; once the
+	// upload is complete and checked, OverlayKey names it in the artifact
+	// store and OverlayManifest lists its entries (JSON).
+	OverlayReceived int64
+	OverlaySize     int64
+	OverlaySHA256   string
+	OverlayKey      string
+	OverlayManifest []byte
+	Created         time.Time
+	Modified        time.Time
+}
+
+// Terminal reports whether the scan's state can no longer change.
+func (s *Scan) Terminal() bool {
+	return s.State == ScanComplete || s.State == ScanError || s.State == ScanCancelled
+}
+
+// ScanFilter selects scans; zero fields do not filter.
+type ScanFilter struct {
+	OwnerID    int64
+	InstanceID int64
+}
+
+// Scans stores scanned instances and their scans.
+type Scans interface {
+	// CreateScannedInstance inserts in, setting ID, Created and Modified;
+	// ErrConflict when the owner has an instance of that name.
+	CreateScannedInstance(ctx context.Context, in *ScannedInstance) error
+	GetScannedInstance(ctx context.Context, id int64) (*ScannedInstance, error)
+	// ListScannedInstances returns the owner's instances, oldest first; a
+	// non-empty name selects that one name.
+	ListScannedInstances(ctx context.Context, ownerID int64, name string) ([]ScannedInstance, error)
+	// DeleteScannedInstance removes an instance with its scans and their images' rows.
+	DeleteScannedInstance(ctx context.Context, id int64) error
+
+	// CreateScan inserts sc, setting ID, Created and Modified.
+	CreateScan(ctx context.Context, sc *Scan) error
+	GetScan(ctx context.Context, id int64) (*Scan, error)
+	// ListScans returns the scans matching f, oldest first.
+	ListScans(ctx context.Context, f ScanFilter) ([]Scan, error)
+	// RenameScan changes the name of a scan.
+	RenameScan(ctx context.Context, id int64, name string) error
+	// ScanOverlayProgress records bytes received so far of a running scan's
+	// overlay (and its percentage and message); false when the scan is terminal.
+	ScanOverlayProgress(ctx context.Context, id, received int64, percentage int, message string) (bool, error)
+	// CompleteScan records the stored overlay (key, size, sha256, manifest)
+	// and makes a running scan complete; false when it was terminal already.
+	CompleteScan(ctx context.Context, id int64, key string, size int64, sha256 string, manifest []byte) (bool, error)
+	// FailScan makes a running scan error or cancelled (state), once; false
+	// when it was terminal already.
+	FailScan(ctx context.Context, id int64, state, message, errMsg string) (bool, error)
+	// DeleteScan removes a scan and its images' rows.
+	DeleteScan(ctx context.Context, id int64) error
 }

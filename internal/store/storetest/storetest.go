@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("DeleteUserCascades", func(t *testing.T) { t.Parallel(); testCascade(t, open(t)) })
 	t.Run("Packages", func(t *testing.T) { testPackages(t, open) })
 	t.Run("Images", func(t *testing.T) { t.Parallel(); testImages(t, open(t)) })
+	t.Run("Scans", func(t *testing.T) { testScans(t, open) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { t.Parallel(); testConcurrentWriters(t, open(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { t.Parallel(); testCanceled(t, open(t)) })
 }
