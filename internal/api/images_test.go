@@ -124,7 +124,18 @@ func TestImageRequestVariants(t *testing.T) {
 	// JSON, by name.
 	c.withJSON().do("POST", base, `{"image":{"compress":false,"targetFormat":{"name":"QCOW2"}}}`).expect(201).has(`"compress":false`)
 
-	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Docker</name></targetFormat></ns0:image>`).uforgeError(400, "cannot be generated")
+	c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Oracle Cloud</name></targetFormat></ns0:image>`).uforgeError(400, "cannot be generated")
+	// A Docker image runs on the host's kernel: no boot packages from the OS profile.
+	dk := c.do("POST", base, `<ns0:image `+ns+`><targetFormat><name>Docker</name></targetFormat><entrypoint>["/usr/sbin/sshd","-D"]</entrypoint></ns0:image>`).expect(201)
+	waitStatus(t, c, base+"/"+dk.field("dbId")+"/status")
+	for _, p := range e.gen.specFor("Docker").Packages {
+		if p.Name == "linux-image-amd64" || p.Name == "initramfs-tools" {
+			t.Errorf("the Docker spec asks for %s", p.Name)
+		}
+	}
+	if ep := e.gen.specFor("Docker").Output.Entrypoint; ep != `["/usr/sbin/sshd","-D"]` {
+		t.Errorf("entrypoint %q", ep)
+	}
 	// A Vagrant box gets Vagrant's user convention in its spec.
 	vb := c.do("POST", base, `<ns0:image `+ns+`><compress>true</compress><targetFormat><name>Vagrant Base Box</name></targetFormat></ns0:image>`).expect(201)
 	waitStatus(t, c, base+"/"+vb.field("dbId")+"/status")

@@ -85,7 +85,7 @@ func TestTargetFormats(t *testing.T) {
 		t.Fatalf("only %d target formats", n)
 	}
 	c.do("GET", "/users/admin/targetformats?query=name=='QCOW2'", "").expect(200).has("<total>1</total>", "<active>true</active>")
-	c.do("GET", "/users/admin/targetformats?query=name=='Docker'", "").expect(200).has("<total>1</total>", "<active>false</active>")
+	c.do("GET", "/users/admin/targetformats?query="+q("name=='Oracle Cloud'"), "").expect(200).has("<total>1</total>", "<active>false</active>")
 	id := c.do("GET", "/users/admin/targetformats?query=name=='QCOW2'", "").field("dbId")
 	c.do("GET", "/orgs/1/targetformats/"+id, "").expect(200).has("<name>QCOW2</name>", "<uri>orgs/1/targetformats/"+id+"</uri>")
 	c.do("GET", "/orgs/1/targetformats", "").expect(200)
