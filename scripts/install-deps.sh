@@ -9,9 +9,10 @@ packages=(
   qemu-utils qemu-system-x86 ovmf xorriso squashfs-tools
   libxml2-utils xz-utils ca-certificates
 )
-# The tests also need a PostgreSQL server to run the store and queue suites on.
+# The tests also need a PostgreSQL server to run the store and queue suites on,
+# Debian's registry to push container images to, and iPXE ROMs for PXE boots.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql)
+  packages+=(postgresql docker-registry ipxe-qemu)
 fi
 
 missing=()

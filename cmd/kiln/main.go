@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(),
 		newBuildCmd(),
 		newWorkerCmd(),
+		newScanCmd(),
 	)
 	return root
 }

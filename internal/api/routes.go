@@ -1,7 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"os"
+	"path"
 
 	"github.com/kilnhq/kiln/internal/auth"
 )
@@ -74,10 +77,43 @@ func (s *Server) routes() {
 		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.downloadImage},
 		{"GET /users/{uid}/images", authenticated, auth.ImageGenerate, s.userImages},
 		{"GET /users/{uid}/images/status", authenticated, auth.ImageGenerate, s.userImageStatuses},
+
+		{"POST /users/{uid}/scannedinstances", authenticated, auth.MigrationAccess, s.createScannedInstance},
+		{"GET /users/{uid}/scannedinstances", authenticated, auth.MigrationAccess, s.listScannedInstances},
+		{"DELETE /users/{uid}/scannedinstances", authenticated, auth.MigrationAccess, s.deleteScannedInstances},
+		{"GET /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.getScannedInstance},
+		{"DELETE /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.deleteScannedInstance},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.createScan},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.listScans},
+		{"DELETE /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.deleteInstanceScans},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.getScan},
+		{"PUT /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.updateScan},
+		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.deleteScan},
+		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/status", authenticated, auth.MigrationAccess, s.cancelScan},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.uploadOverlay},
+		{"HEAD /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.overlayReceived},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.downloadOverlay},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/installProfile", authenticated, auth.MigrationAccess, s.scanInstallProfile},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/packages", authenticated, auth.MigrationAccess, s.scanPackages},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/files", authenticated, auth.MigrationAccess, s.scanFiles},
+		{"GET /users/{uid}/scans", authenticated, auth.MigrationAccess, s.userScans},
+
+		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/images", authenticated, auth.ImageGenerate, s.generateScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images", authenticated, auth.ImageGenerate, s.listScanImages},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}", authenticated, auth.ImageGenerate, s.getScanImage},
+		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}", authenticated, auth.ImageGenerate, s.deleteScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.getScanImageStatus},
+		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/fidelity", authenticated, auth.ImageGenerate, s.scanImageFidelity},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.downloadScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.downloadScanImage},
 	}
 	for _, rt := range table {
 		method, path, _ := cut(rt.pattern)
 		s.mux.Handle(method+" "+BasePath+path, s.handle(rt))
+	}
+	for _, name := range []string{"uforge-scan.bin", "kiln-scan"} {
+		s.mux.HandleFunc("GET /resources/"+name, s.serveAgent)
 	}
 	// Anything else under /api: 405 when another method exists, else 404,
 	// both as uforgeError bodies.
@@ -101,4 +137,27 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, r, notFound("no resource at %s", r.URL.Path))
+}
+
+// serveAgent serves the scan agent (contract §1.1, §8.4): no credentials, a
+// Content-Length (hammr requires it), and Range support from ServeContent.
+func (s *Server) serveAgent(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.AgentPath == "" {
+		s.writeError(w, r, notFound("this server does not distribute the scan agent"))
+		return
+	}
+	f, err := os.Open(s.cfg.AgentPath)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("scan agent: %w", err))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("scan agent: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+path.Base(r.URL.Path)+`"`)
+	http.ServeContent(w, r, path.Base(r.URL.Path), st.ModTime(), f)
 }

@@ -21,7 +21,11 @@ type Config struct {
 	PublicURL    string // base URL clients use, e.g. http://127.0.0.1:8080/api
 	Version      string // reported by GET /status (UForge clients compare it)
 	MaxBodyBytes int64  // request bodies above this get 413 (default 1 MiB)
-	Logger       *slog.Logger
+	// AgentPath is the scan agent served without credentials at
+	// /resources/uforge-scan.bin (where hammr fetches it) and
+	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs.
+	AgentPath string
+	Logger    *slog.Logger
 }
 
 // Server serves the API.

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,11 @@ type Config struct {
 	CacheDir      string        // rootfs caches; default DataDir/cache
 	// Generator replaces the image engine (tests use a fast stand-in).
 	Generator service.Generator
+	// MaxOverlayBytes bounds one scan overlay upload (0: the default, 64 GiB).
+	MaxOverlayBytes int64
+	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
+	// this binary, which is the agent (`kiln scan`).
+	Agent string
 
 	Logger *slog.Logger
 }
@@ -100,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
 		}
 		eng, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
-			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Mirrors: cfg.Mirrors, Logger: log})
+			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Mirrors: cfg.Mirrors, Overlays: arts, Logger: log})
 		if err != nil {
 			return fail(err)
 		}
@@ -121,8 +127,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.Queue = q
 	svc.UseImages(service.Images{Queue: queueAdapter{q}, Generator: gen, Artifacts: arts,
 		WorkDir: filepath.Join(cfg.DataDir, "tmp")})
+	svc.UseScans(service.ScanConfig{UploadDir: filepath.Join(cfg.DataDir, "uploads"), MaxOverlayBytes: cfg.MaxOverlayBytes})
+	agent, _ := os.Executable() // the kiln binary is the scan agent
 	n.Handler = api.New(svc, api.Config{PublicURL: cfg.PublicURL, Version: cfg.APIVersion,
-		MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+		MaxBodyBytes: cfg.MaxBodyBytes, AgentPath: cmp.Or(cfg.Agent, agent), Logger: log})
 	return n, nil
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/kilnhq/kiln/internal/artifact"
@@ -36,3 +37,8 @@ type object struct{ artifact.Object }
 func (o object) Size() int64        { return o.Info().Size }
 func (o object) SHA256() string     { return o.Info().SHA256 }
 func (o object) ModTime() time.Time { return o.Info().ModTime }
+
+// OpenOverlay opens a scan's stored overlay for the generation engine.
+func (a artifacts) OpenOverlay(ctx context.Context, key string) (io.ReadCloser, error) {
+	return a.s.Open(ctx, key)
+}

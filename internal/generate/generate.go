@@ -26,6 +26,7 @@ type Stage string
 const (
 	StageRootfs    Stage = "rootfs"
 	StageConfigure Stage = "configure"
+	StageOverlay   Stage = "overlay" // scan images only
 	StageDisk      Stage = "disk"
 	StageConvert   Stage = "convert"
 	StageChecksum  Stage = "checksum"
@@ -36,8 +37,9 @@ const (
 // filesystem dominates a cold build; the rest are seconds.
 var stageSpan = map[Stage][2]int{
 	StageRootfs:    {0, 55},
-	StageConfigure: {55, 60},
-	StageDisk:      {60, 85},
+	StageConfigure: {55, 58},
+	StageOverlay:   {58, 62},
+	StageDisk:      {62, 85},
 	StageConvert:   {85, 97},
 	StageChecksum:  {97, 100},
 }
@@ -58,6 +60,7 @@ type Config struct {
 	CacheMaxBytes int64  // size cap of CacheDir, least recently used evicted
 	WorkDir       string // temporary trees and raw disks; one subdirectory per build
 	Mirrors       *distro.Mirrors
+	Overlays      Overlays // scans' overlay archives; nil where no scan images are built
 	Logger        *slog.Logger
 }
 
@@ -97,7 +100,8 @@ type Result struct {
 	Size     int64  // bytes of the artifact file
 	SHA256   string
 	Packages []rootfs.InstalledPackage
-	CacheHit bool // the bootstrapped base came from the cache
+	CacheHit bool      // the bootstrapped base came from the cache
+	Fidelity *Fidelity // scan images: the source compared with the image
 	Timings  map[Stage]time.Duration
 }
 

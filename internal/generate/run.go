@@ -72,6 +72,21 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 		return nil, err
 	}
 
+	if s.Overlay != nil {
+		if err := timed(StageOverlay, func() error {
+			rep.stage(StageOverlay)(0, "applying the scanned machine's files")
+			applied, err := e.applyOverlay(ctx, s.Overlay, tree)
+			if err != nil {
+				return err
+			}
+			rep.stage(StageOverlay)(50, fmt.Sprintf("applied %d scanned files (%d kept from the build); comparing with the source", applied.Applied, applied.Skipped))
+			res.Fidelity, err = e.compareWithSource(ctx, s, tree, res.Packages)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+
 	final := filepath.Join(outDir, artifactName(s, out.extension))
 	partial := final + ".partial"
 	defer func() {

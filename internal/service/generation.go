@@ -81,8 +81,12 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 		return s.fail(img, "Storing the image failed", err)
 	}
 	pkgs, _ := json.Marshal(res.Packages)
+	var fidelity []byte
+	if res.Fidelity != nil {
+		fidelity, _ = json.Marshal(res.Fidelity)
+	}
 	done, err := s.store.FinishImage(context.WithoutCancel(ctx), id, store.ImageOutcome{State: store.ImageComplete,
-		Message: "Generation complete", Artifact: key, FileSize: size, SHA256: sum, Packages: pkgs})
+		Message: completeMessage(res), Artifact: key, FileSize: size, SHA256: sum, Packages: pkgs, Fidelity: fidelity})
 	if err != nil {
 		return err
 	}
@@ -91,6 +95,17 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 	}
 	s.log.Info("image generated", "image", id, "size", size, "cache_hit", res.CacheHit)
 	return nil
+}
+
+// completeMessage is the final status message; for scan images it says how
+// close the image is to the scanned machine.
+func completeMessage(res *generate.Result) string {
+	f := res.Fidelity
+	if f == nil {
+		return "Generation complete"
+	}
+	return fmt.Sprintf("Generation complete: %d of %d scanned files and %d of %d packages identical (see the fidelity report)",
+		f.Files.Same, f.Files.Compared, f.Packages.Same, f.Packages.Compared)
 }
 
 // fail records a build error with a message clients print and the tool's

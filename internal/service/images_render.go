@@ -10,13 +10,17 @@ import (
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
-// imageURI is users/{login}/appliances/{aid}/images/{id} (hammr parses it).
-// Images generated from scans will have their own shape (contract §1.1).
+// imageURI is users/{login}/appliances/{aid}/images/{id}, or for an image
+// generated from a scan users/{login}/scannedinstances/{siid}/scans/{sid}/images/{id}
+// (contract §1.1; hammr parses them).
 func imageURI(login string, img *store.Image) string {
 	return fmt.Sprintf("%s/images/%d", parentURI(login, img), img.ID)
 }
 
 func parentURI(login string, img *store.Image) string {
+	if img.ScanID != 0 {
+		return scanURI(login, img.ScanInstanceID, img.ScanID)
+	}
 	return applianceURI(login, img.ApplianceID)
 }
 

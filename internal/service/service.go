@@ -20,6 +20,9 @@ type Service struct {
 	now    func() time.Time
 	auth   *authCache
 	images Images
+	scans  ScanConfig
+	// uploadLocks serialises each scan's overlay chunks.
+	uploadLocks uploadLocks
 }
 
 // New returns a Service on st.

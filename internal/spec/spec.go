@@ -25,7 +25,18 @@ type Spec struct {
 	Distribution Distribution `json:"distribution" yaml:"distribution"`
 	Packages     []Package    `json:"packages,omitempty" yaml:"packages,omitempty"`
 	Install      Install      `json:"install" yaml:"install"`
-	Output       Output       `json:"output" yaml:"output"`
+	// Overlay, for images generated from a scan, is the scanned machine's
+	// overlay: the files no package provides unchanged, applied over the
+	// packages after the install profile.
+	Overlay *Overlay `json:"overlay,omitempty" yaml:"overlay,omitempty"`
+	Output  Output   `json:"output" yaml:"output"`
+}
+
+// Overlay names a stored overlay archive (a tar checked on upload).
+type Overlay struct {
+	Key    string `json:"key" yaml:"key"` // artifact store key
+	Size   int64  `json:"size" yaml:"size"`
+	SHA256 string `json:"sha256" yaml:"sha256"`
 }
 
 // Distribution selects the OS to bootstrap.

@@ -162,6 +162,9 @@ func (s *Spec) Validate() error {
 			}
 		}
 	}
+	if o := s.Overlay; o != nil && (o.Key == "" || len(o.SHA256) != 64 || o.Size <= 0) {
+		bad("overlay", "needs a key, a size and a SHA-256")
+	}
 	if strings.TrimSpace(s.Output.Format) == "" {
 		bad("output.format", "is required")
 	}

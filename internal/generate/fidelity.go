@@ -1,0 +1,279 @@
+package generate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/kilnhq/kiln/internal/overlay"
+	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/spec"
+)
+
+// maxListed bounds each list of a fidelity report; the counts stay exact.
+const maxListed = 1000
+
+// Fidelity compares a scanned machine with the image generated from it: every
+// file of the overlay (what no package provided unchanged on the source) is
+// looked up in the built tree, and every scanned package in the image's dpkg
+// database. Package-provided files are the packages' own, so an identical
+// package version means identical files.
+type Fidelity struct {
+	Files    FileFidelity    `json:"files"`
+	Packages PackageFidelity `json:"packages"`
+}
+
+// FileFidelity is the per-file half of a fidelity report.
+type FileFidelity struct {
+	Compared  int        `json:"compared"`
+	Same      int        `json:"same"`
+	Missing   []string   `json:"missing,omitempty"`
+	Differing []FileDiff `json:"differing,omitempty"`
+	// Skipped are overlay paths the image build owns by design (the boot
+	// files, fstab, accounts, network configuration …): see skipOverlayPath.
+	Skipped      []string `json:"skipped,omitempty"`
+	MissingCount int      `json:"missingCount"`
+	DifferCount  int      `json:"differingCount"`
+	SkippedCount int      `json:"skippedCount"`
+}
+
+// FileDiff is one overlay path whose copy in the image differs.
+type FileDiff struct {
+	Path   string `json:"path"`
+	What   string `json:"what"` // kind, content, mode, owner or target
+	Source string `json:"source"`
+	Image  string `json:"image"`
+}
+
+// PackageFidelity is the per-package half of a fidelity report.
+type PackageFidelity struct {
+	Compared  int       `json:"compared"`
+	Same      int       `json:"same"`
+	Missing   []string  `json:"missing,omitempty"`
+	Differing []PkgDiff `json:"differing,omitempty"`
+	// Extra are installed in the image but were not on the source (a kernel
+	// and boot loader for a machine that had none, the agents of the target).
+	Extra []string `json:"extra,omitempty"`
+}
+
+// PkgDiff is a package installed in another version than scanned.
+type PkgDiff struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	Image  string `json:"image"`
+}
+
+// compareWithSource builds the fidelity report of tree against the overlay
+// archive and package list of s.
+func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree string, installed []rootfs.InstalledPackage) (*Fidelity, error) {
+	rc, err := e.cfg.Overlays.OpenOverlay(ctx, s.Overlay.Key)
+	if err != nil {
+		return nil, fmt.Errorf("open overlay: %w", err)
+	}
+	defer rc.Close()
+	names, err := readNames(tree)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fidelity{}
+	ff := &f.Files
+	_, err = overlay.Check(ctx, rc, overlay.DefaultLimits(), func(en overlay.Entry) error {
+		if skipOverlayPath(en.Path) {
+			ff.SkippedCount++
+			if len(ff.Skipped) < maxListed {
+				ff.Skipped = append(ff.Skipped, en.Path)
+			}
+			return nil
+		}
+		ff.Compared++
+		d, missing, err := compareEntry(tree, en, names)
+		switch {
+		case err != nil:
+			return err
+		case missing:
+			ff.MissingCount++
+			if len(ff.Missing) < maxListed {
+				ff.Missing = append(ff.Missing, en.Path)
+			}
+		case d != nil:
+			ff.DifferCount++
+			if len(ff.Differing) < maxListed {
+				ff.Differing = append(ff.Differing, *d)
+			}
+		default:
+			ff.Same++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compare overlay: %w", err)
+	}
+	f.Packages = comparePackages(s.Packages, installed)
+	return f, nil
+}
+
+// compareEntry looks en up in the tree. Parent directories are resolved
+// inside the tree, never through a symlink leading out of it.
+func compareEntry(tree string, en overlay.Entry, names accountNames) (*FileDiff, bool, error) {
+	p, err := overlay.ResolveInRoot(tree, en.Path)
+	if err != nil {
+		return nil, true, nil // a parent is missing or escapes: not in the image
+	}
+	st, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
+	}
+	diff := func(what, src, img string) (*FileDiff, bool, error) {
+		return &FileDiff{Path: en.Path, What: what, Source: src, Image: img}, false, nil
+	}
+	if kind := kindOf(st.Mode()); kind != en.Kind && !(en.Kind == "hardlink" && kind == "file") {
+		return diff("kind", en.Kind, kind)
+	}
+	switch en.Kind {
+	case "symlink":
+		target, err := os.Readlink(p)
+		if err != nil {
+			return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
+		}
+		if target != en.LinkTarget {
+			return diff("target", en.LinkTarget, target)
+		}
+		return nil, false, nil // a symlink's mode and owner mean nothing
+	case "file":
+		sum, err := hashFile(p)
+		if err != nil {
+			return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
+		}
+		if sum != en.SHA256 {
+			return diff("content", en.SHA256, sum)
+		}
+	}
+	if mode := uint32(st.Mode().Perm()) | setBits(st.Mode()); mode != en.Mode&0o7777 {
+		return diff("mode", fmt.Sprintf("%04o", en.Mode&0o7777), fmt.Sprintf("%04o", mode))
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	src := owner(en.Uname, en.UID) + ":" + owner(en.Gname, en.GID)
+	img := owner(names.users[int(sys.Uid)], int(sys.Uid)) + ":" + owner(names.groups[int(sys.Gid)], int(sys.Gid))
+	if src != img {
+		return diff("owner", src, img)
+	}
+	return nil, false, nil
+}
+
+// owner names an owner by name when it has one (uids differ between two
+// machines for the same system account), by number otherwise.
+func owner(name string, id int) string {
+	if name != "" {
+		return name
+	}
+	return fmt.Sprint(id)
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "dir"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	}
+	return "other"
+}
+
+func setBits(m fs.FileMode) uint32 {
+	var b uint32
+	if m&fs.ModeSetuid != 0 {
+		b |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		b |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		b |= 0o1000
+	}
+	return b
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// accountNames maps the tree's uids and gids to names.
+type accountNames struct{ users, groups map[int]string }
+
+func readNames(tree string) (accountNames, error) {
+	n := accountNames{users: map[int]string{}, groups: map[int]string{}}
+	for file, m := range map[string]map[int]string{"/etc/passwd": n.users, "/etc/group": n.groups} {
+		b, err := os.ReadFile(tree + file)
+		if err != nil {
+			return n, fmt.Errorf("fidelity: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) < 3 {
+				continue
+			}
+			var id int
+			if _, err := fmt.Sscan(f[2], &id); err == nil {
+				if _, dup := m[id]; !dup {
+					m[id] = f[0]
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+// comparePackages compares the scanned package list with what the image has.
+func comparePackages(scanned []spec.Package, installed []rootfs.InstalledPackage) PackageFidelity {
+	have := map[string]string{}
+	for _, p := range installed {
+		have[p.Name] = p.Version
+		if p.Arch != "" && p.Arch != "all" && p.Arch != "amd64" {
+			have[p.Name+":"+p.Arch] = p.Version
+		}
+	}
+	var pf PackageFidelity
+	seen := map[string]bool{}
+	for _, p := range scanned {
+		pf.Compared++
+		seen[p.Name] = true
+		v, ok := have[p.Name]
+		switch {
+		case !ok:
+			pf.Missing = append(pf.Missing, p.Name)
+		case p.Version != "" && v != p.Version:
+			pf.Differing = append(pf.Differing, PkgDiff{Name: p.Name, Source: p.Version, Image: v})
+		default:
+			pf.Same++
+		}
+	}
+	for _, p := range installed {
+		if !seen[p.Name] && !seen[p.Name+":"+p.Arch] {
+			pf.Extra = append(pf.Extra, p.Name)
+		}
+	}
+	sort.Strings(pf.Extra)
+	return pf
+}

@@ -1,0 +1,153 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/kilnhq/kiln/internal/overlay"
+	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/uforge"
+)
+
+// maxListedFiles bounds a scanFile_getAll answer; dir narrows it.
+const maxListedFiles = 10000
+
+// ScanInstallProfile returns the install profile found by a scan
+// (scanInstallProfile_get), as generation will use it.
+func (s *Service) ScanInstallProfile(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.InstallProfile, error) {
+	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := scanReport(sc)
+	if err != nil {
+		return nil, err
+	}
+	in := rep.Profile.Install()
+	w := installFromSpec(&in)
+	w.URI = new(scanURI(u.Login, si.ID, sc.ID) + "/installProfile")
+	return w, nil
+}
+
+// installFromSpec renders a spec install profile on the wire.
+func installFromSpec(in *spec.Install) *uforge.InstallProfile {
+	w := &uforge.InstallProfile{
+		DiskSize: new(in.Disk.SizeMB),
+		SwapSize: new(in.Disk.SwapMB),
+		Timezone: new(in.Timezone),
+		Users:    []uforge.OSUser{},
+		Groups:   []uforge.OSGroup{},
+		Nics:     []uforge.Nic{},
+	}
+	if len(in.KernelParameters) > 0 {
+		w.KernelParameters = new(strings.Join(in.KernelParameters, " "))
+	}
+	root := uforge.OSUser{Name: new("root"), UserID: new("0"), SSHKeys: renderKeys(in.RootSSHKeys)}
+	if in.RootPasswordHash != "" {
+		root.Password, root.Encrypted = new(in.RootPasswordHash), new(true)
+	}
+	w.RootUser = &root
+	for _, u := range in.Users {
+		ou := uforge.OSUser{Name: new(u.Name), FullName: new(u.FullName), HomeDir: new(u.Home), Shell: new(u.Shell),
+			PrimaryGroup: new(u.PrimaryGroup), SecondaryGroups: new(strings.Join(u.Groups, ",")),
+			UserID: new(strconv.Itoa(u.UID)), SSHKeys: renderKeys(u.SSHKeys)}
+		if u.PasswordHash != "" {
+			ou.Password, ou.Encrypted = new(u.PasswordHash), new(true)
+		}
+		w.Users = append(w.Users, ou)
+	}
+	for _, g := range in.Groups {
+		w.Groups = append(w.Groups, uforge.OSGroup{Name: new(g.Name), GroupID: new(strconv.Itoa(g.GID))})
+	}
+	nic := uforge.Nic{Name: new("eth0"), Order: new(0), IPv4Method: new("AUTOMATIC")}
+	if in.Network.Mode == "static" {
+		nic.IPv4Method = new("MANUAL")
+	}
+	w.Nics = append(w.Nics, nic)
+	return w
+}
+
+func renderKeys(keys []string) []uforge.SSHKey {
+	out := []uforge.SSHKey{}
+	for i, k := range keys {
+		out = append(out, uforge.SSHKey{Name: new(fmt.Sprintf("key%d", i+1)), PublicKey: new(k)})
+	}
+	return out
+}
+
+// ScanPackages returns the packages a scan found (scanPackage_getAll).
+func (s *Service) ScanPackages(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.ScannedPkgs, error) {
+	_, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := scanReport(sc)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := renderScannedPackages(si, rep)
+	return &uforge.ScannedPkgs{Objects: uforge.Objects{Total: new(int64(len(pkgs)))}, ScannedPackages: pkgs}, nil
+}
+
+// ScanFiles lists the overlay of a complete scan (scanFile_getAll): the files
+// no package provides unchanged, under dir when given (one level with
+// rellevel=1), at most maxListedFiles of them.
+func (s *Service) ScanFiles(ctx context.Context, p *Principal, uid string, siid, sid int64, dir string, oneLevel bool) (*uforge.ScannedFiles, error) {
+	a, err := s.OpenOverlay(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	dir = "/" + strings.Trim(dir, "/")
+	out := &uforge.ScannedFiles{ScannedFiles: []uforge.ScannedFile{}}
+	var total int64
+	_, err = overlay.Check(ctx, a, overlay.DefaultLimits(), func(e overlay.Entry) error {
+		if !under(e.Path, dir, oneLevel) {
+			return nil
+		}
+		total++
+		if len(out.ScannedFiles) >= maxListedFiles {
+			return nil
+		}
+		f := uforge.ScannedFile{FileEntry: uforge.FileEntry{
+			FullPath: new(e.Path), Name: new(path.Base(e.Path)), Directory: new(e.Kind == "dir"),
+			Owner: new(owner(e.Uname, e.UID)), Group: new(owner(e.Gname, e.GID)),
+			Permissions: new(fmt.Sprintf("%04o", e.Mode&0o7777)), Size: new(e.Size), ScannedInstanceID: new(siid),
+		}, ChangeType: new("added"), Uploaded: new(true)}
+		if e.SHA256 != "" {
+			f.Checksum = new(e.SHA256)
+		}
+		if e.LinkTarget != "" {
+			f.LinkTarget = new(e.LinkTarget)
+		}
+		out.ScannedFiles = append(out.ScannedFiles, f)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list overlay of scan %d: %w", sid, err)
+	}
+	out.Total = new(total)
+	return out, nil
+}
+
+// under reports whether p is below dir (directly, when oneLevel).
+func under(p, dir string, oneLevel bool) bool {
+	if dir == "/" {
+		return !oneLevel || !strings.Contains(strings.TrimPrefix(p, "/"), "/")
+	}
+	if !strings.HasPrefix(p, dir+"/") {
+		return false
+	}
+	return !oneLevel || !strings.Contains(p[len(dir)+1:], "/")
+}
+
+// owner names an owner by name when the archive had one.
+func owner(name string, id int) string {
+	if name != "" {
+		return name
+	}
+	return strconv.Itoa(id)
+}

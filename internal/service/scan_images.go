@@ -1,0 +1,279 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/store"
+	"github.com/kilnhq/kiln/internal/target"
+	"github.com/kilnhq/kiln/internal/target/pack"
+	"github.com/kilnhq/kiln/internal/uforge"
+)
+
+// GenerateScanImage starts a generation from a complete scan (scanImage_generate,
+// contract §4.1): the scanned packages at their versions, the overlay, and
+// the scanned install profile, of which only disk and swap sizes may change.
+func (s *Service) GenerateScanImage(ctx context.Context, p *Principal, uid string, siid, sid int64, req *uforge.Image) (*uforge.Image, error) {
+	if err := s.imagesReady(); err != nil {
+		return nil, err
+	}
+	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	if sc.State != store.ScanComplete {
+		return nil, conflict("scan.notComplete", "scan %d is %s: only a complete scan can be generated", sc.ID, sc.State)
+	}
+	f, err := resolveTargetFormat(req.TargetFormat)
+	if err != nil {
+		return nil, err
+	}
+	sp, notes, err := s.scanSpec(ctx, si, sc, f, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refuseDuplicate(ctx, 0, f.ID, sc.ID); err != nil {
+		return nil, err
+	}
+	revision, err := s.nextScanRevision(ctx, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	reqJSON, _ := json.Marshal(requestEcho(req))
+	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
+		Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, sp)
+	if err != nil {
+		return nil, err
+	}
+	if len(notes) > 0 {
+		// Said in the queued status, so that hammr prints it with the ticket.
+		if _, err := s.store.ImageProgress(ctx, img.ID, 0, "Generation queued; "+strings.Join(notes, "; ")); err == nil {
+			if cur, err := s.store.GetImage(ctx, img.ID); err == nil {
+				img = cur
+			}
+		}
+	}
+	img.ScanInstanceID = si.ID
+	return s.renderImage(u.Login, img), nil
+}
+
+func (s *Service) nextScanRevision(ctx context.Context, scanID int64) (int, error) {
+	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: scanID})
+	if err != nil {
+		return 0, err
+	}
+	rev := 0
+	for _, img := range imgs {
+		rev = max(rev, img.Revision)
+	}
+	return rev + 1, nil
+}
+
+// scanSpec resolves a scan and an image request into a build spec. Packages
+// keep their scanned version when the mirror has it, else take the mirror's
+// (said in the returned notes); foreign-architecture packages are left out.
+func (s *Service) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *store.Scan, f target.Format, req *uforge.Image) (*spec.Spec, []string, error) {
+	rep, err := scanReport(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	sp := rep.Spec()
+	sp.Name, sp.ImageVersion = si.Name, ""
+	sp.Distribution.Variant = "minbase" // the scanned package list is complete: nothing else is wanted
+	if r := req.InstallProfile; r != nil {
+		if r.DiskSize != nil {
+			sp.Install.Disk.SizeMB = *r.DiskSize
+		}
+		if r.SwapSize != nil {
+			if *r.SwapSize <= 0 {
+				return nil, nil, invalid("image.swapSize", "image/installProfile/swapSize: must be greater than 0 for a scan image (omit it to keep the scanned swap)")
+			}
+			sp.Install.Disk.SwapMB = *r.SwapSize
+		}
+		sp.Output.MemoryMB = uforge.Int64Value(r.MemorySize)
+		sp.Output.HWType = uforge.StrValue(r.HWType)
+	}
+	if sp.Install.Disk.SizeMB < spec.MinDiskMB {
+		sp.Install.Disk.SizeMB = spec.MinDiskMB
+	}
+	sp.Overlay = &spec.Overlay{Key: sc.OverlayKey, Size: sc.OverlaySize, SHA256: sc.OverlaySHA256}
+	sp.Output.Format, sp.Output.Compress, sp.Output.Entrypoint = f.Name, uforge.BoolValue(req.Compress), uforge.StrValue(req.Entrypoint)
+	notes, err := s.pinAvailable(ctx, si.DistributionID, &sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	pack.ApplyConventions(&sp)
+	sp.Defaults()
+	if err := sp.Validate(); err != nil {
+		return nil, nil, invalid("image.spec", "the scan cannot be built as requested: %s", wireNames(err))
+	}
+	return &sp, notes, nil
+}
+
+// pinAvailable checks the scanned versions against the mirror's package
+// index. When the index has not been read yet nothing is changed: the build
+// then fails with the package it cannot find, which is the honest outcome.
+func (s *Service) pinAvailable(ctx context.Context, distID int64, sp *spec.Spec) ([]string, error) {
+	n, _, err := s.store.PackageIndex(ctx, distID)
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	var names []string
+	for _, p := range sp.Packages {
+		names = append(names, p.Name)
+	}
+	rows, err := s.store.PackagesByName(ctx, distID, names)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]map[string]bool{}
+	for _, r := range rows {
+		if versions[r.Name] == nil {
+			versions[r.Name] = map[string]bool{}
+		}
+		versions[r.Name][r.Version] = true
+	}
+	var kept []spec.Package
+	var newest, missing, foreign []string
+	for _, p := range sp.Packages {
+		switch {
+		case strings.Contains(p.Name, ":"):
+			foreign = append(foreign, p.Name)
+			continue
+		case versions[p.Name] == nil:
+			missing = append(missing, p.Name)
+			continue
+		case !versions[p.Name][p.Version]:
+			newest = append(newest, p.Name+" "+p.Version)
+			p.Version = ""
+		}
+		kept = append(kept, p)
+	}
+	sp.Packages = kept
+	var notes []string
+	if len(newest) > 0 {
+		notes = append(notes, fmt.Sprintf("%d package versions are not on the mirror and take its newest: %s", len(newest), short(newest)))
+	}
+	if len(missing) > 0 {
+		notes = append(notes, fmt.Sprintf("%d packages are not on the mirror and are left out: %s", len(missing), short(missing)))
+	}
+	if len(foreign) > 0 {
+		notes = append(notes, fmt.Sprintf("%d foreign-architecture packages are left out: %s", len(foreign), short(foreign)))
+	}
+	return notes, nil
+}
+
+// short lists at most ten names.
+func short(names []string) string {
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ownedScanImage loads image itid of scan sid of instance siid of user uid.
+func (s *Service) ownedScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*store.User, *store.Image, error) {
+	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := s.store.GetImage(ctx, itid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && img.ScanID != sc.ID) {
+		return nil, nil, notFound("image", "image %d of scan %d does not exist", itid, sid)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, img, nil
+}
+
+// GetScanImage returns one image of a scan.
+func (s *Service) GetScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.Image, error) {
+	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
+	if err != nil {
+		return nil, err
+	}
+	return s.renderImage(u.Login, img), nil
+}
+
+// ListScanImages returns the images of a scan.
+func (s *Service) ListScanImages(ctx context.Context, p *Principal, uid string, siid, sid int64, q Query) (*uforge.Images, error) {
+	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := s.store.ListImages(ctx, store.ImageFilter{OwnerID: u.ID, ScanID: sc.ID})
+	if err != nil {
+		return nil, err
+	}
+	return s.imageList(u.Login, imgs, q)
+}
+
+// ScanImageStatus returns the status of one scan image.
+func (s *Service) ScanImageStatus(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
+	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
+	if err != nil {
+		return nil, err
+	}
+	return renderStatus(u.Login, img), nil
+}
+
+// CancelScanImage stops a running generation of a scan image.
+func (s *Service) CancelScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
+	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
+	if err != nil {
+		return nil, err
+	}
+	if img.Terminal() {
+		return nil, conflict("image.notRunning", "image %d is not being generated (it is %s)", img.ID, img.State)
+	}
+	if img, err = s.cancelImage(ctx, img, "Generation cancelled"); err != nil {
+		return nil, err
+	}
+	return renderStatus(u.Login, img), nil
+}
+
+// DeleteScanImage removes a scan image and its artifact.
+func (s *Service) DeleteScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) error {
+	_, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
+	if err != nil {
+		return err
+	}
+	return s.deleteImage(ctx, img)
+}
+
+// DownloadScanImage opens a scan image for the holder of its download key.
+func (s *Service) DownloadScanImage(ctx context.Context, uid string, siid, sid, itid int64, key string) (*Download, error) {
+	if err := s.imagesReady(); err != nil {
+		return nil, err
+	}
+	img, err := s.store.GetImage(ctx, itid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("image", "image %d does not exist", itid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	owner, err := s.store.GetUser(ctx, uid)
+	if err != nil || owner.ID != img.OwnerID || img.ScanID != sid || img.ScanInstanceID != siid {
+		return nil, notFound("image", "image %d does not exist", itid)
+	}
+	return s.download(ctx, img, key)
+}
+
+// ScanImageFidelity returns the comparison of the scanned machine with a
+// finished scan image (a Kiln extension: JSON).
+func (s *Service) ScanImageFidelity(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (json.RawMessage, error) {
+	_, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
+	if err != nil {
+		return nil, err
+	}
+	if img.State != store.ImageComplete || len(img.Fidelity) == 0 {
+		return nil, conflict("image.notComplete", "image %d has no fidelity report: it is %s", img.ID, img.State)
+	}
+	return json.RawMessage(img.Fidelity), nil
+}

@@ -1,0 +1,419 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/store"
+	"github.com/kilnhq/kiln/internal/uforge"
+)
+
+// MaxReportBytes bounds a scan report upload: a report lists packages and
+// accounts, not files (those travel in the overlay).
+const MaxReportBytes = 32 << 20
+
+// ScanConfig wires the scan use cases to where overlays are received.
+type ScanConfig struct {
+	// UploadDir holds overlays while their chunks arrive (one file per
+	// scan); complete overlays move to the artifact store.
+	UploadDir string
+	// MaxOverlayBytes bounds one overlay archive.
+	MaxOverlayBytes int64
+}
+
+// UseScans enables the scan use cases (the artifact store comes from UseImages).
+func (s *Service) UseScans(c ScanConfig) { s.scans = c }
+
+// CreateScannedInstance creates the instance that groups a machine's scans
+// (scanInstance_create). The name is unique per user: 409 when it exists.
+func (s *Service) CreateScannedInstance(ctx context.Context, p *Principal, uid string, in *uforge.ScannedInstance) (*uforge.ScannedInstance, error) {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(uforge.StrValue(in.Name))
+	if name == "" || len(name) > 255 {
+		return nil, invalid("scannedInstance.name", "scannedInstance/name: is required (at most 255 characters)")
+	}
+	d, err := scanDistribution(in.Distribution)
+	if err != nil {
+		return nil, err
+	}
+	si := &store.ScannedInstance{OwnerID: u.ID, Name: name, DistributionID: d.ID, OverlayIncluded: uforge.BoolValue(in.OverlayIncluded)}
+	if err := s.store.CreateScannedInstance(ctx, si); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, conflict("scannedInstance.exists", "a scanned instance named %q exists already: scans with that name join it", name)
+		}
+		return nil, err
+	}
+	return s.renderInstance(ctx, u.Login, si, false)
+}
+
+// scanDistribution resolves the distribution a scanned instance declares:
+// Debian 11, 12 or 13 (name optional, version required, arch x86_64/amd64).
+func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
+	if d == nil || d.Version == nil {
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution: name, version and arch are required")
+	}
+	if n := uforge.StrValue(d.Name); n != "" && !strings.EqualFold(n, "debian") {
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/name: %q is not supported: Kiln scans and rebuilds Debian systems", n)
+	}
+	if a := uforge.StrValue(d.Arch); a != "" && a != "x86_64" && a != "amd64" {
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/arch: %q is not supported (x86_64 only)", a)
+	}
+	dist, ok := distro.Lookup(*d.Version)
+	if !ok {
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (11, 12 and 13 are)", *d.Version)
+	}
+	return dist, nil
+}
+
+// ownedInstance loads instance siid of user uid.
+func (s *Service) ownedInstance(ctx context.Context, p *Principal, uid string, siid int64) (*store.User, *store.ScannedInstance, error) {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	si, err := s.store.GetScannedInstance(ctx, siid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && si.OwnerID != u.ID) {
+		return nil, nil, notFound("scannedInstance", "scanned instance %d does not exist", siid)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, si, nil
+}
+
+// ownedScan loads scan sid of instance siid of user uid.
+func (s *Service) ownedScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*store.User, *store.ScannedInstance, *store.Scan, error) {
+	u, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sc, err := s.store.GetScan(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sc.InstanceID != si.ID) {
+		return nil, nil, nil, notFound("scan", "scan %d of scanned instance %d does not exist", sid, siid)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return u, si, sc, nil
+}
+
+// ListScannedInstances returns the user's instances (scanInstance_getAll),
+// only the one named name when given, with their scans when includeScans.
+func (s *Service) ListScannedInstances(ctx context.Context, p *Principal, uid, name string, includeScans bool) (*uforge.ScannedInstances, error) {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListScannedInstances(ctx, u.ID, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &uforge.ScannedInstances{Objects: uforge.Objects{Total: new(int64(len(list)))}, ScannedInstances: []uforge.ScannedInstance{}}
+	for i := range list {
+		w, err := s.renderInstance(ctx, u.Login, &list[i], includeScans)
+		if err != nil {
+			return nil, err
+		}
+		out.ScannedInstances = append(out.ScannedInstances, *w)
+	}
+	return out, nil
+}
+
+// GetScannedInstance returns one instance (scanInstance_get).
+func (s *Service) GetScannedInstance(ctx context.Context, p *Principal, uid string, siid int64, includeScans bool) (*uforge.ScannedInstance, error) {
+	u, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return nil, err
+	}
+	return s.renderInstance(ctx, u.Login, si, includeScans)
+}
+
+// DeleteScannedInstance removes an instance with its scans, their overlays
+// and their images.
+func (s *Service) DeleteScannedInstance(ctx context.Context, p *Principal, uid string, siid int64) error {
+	_, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return err
+	}
+	return s.deleteInstance(ctx, si)
+}
+
+// DeleteScannedInstances removes every instance of the user.
+func (s *Service) DeleteScannedInstances(ctx context.Context, p *Principal, uid string) error {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.ListScannedInstances(ctx, u.ID, "")
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if err := s.deleteInstance(ctx, &list[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) deleteInstance(ctx context.Context, si *store.ScannedInstance) error {
+	scans, err := s.store.ListScans(ctx, store.ScanFilter{InstanceID: si.ID})
+	if err != nil {
+		return err
+	}
+	for i := range scans {
+		if err := s.deleteScanFiles(ctx, &scans[i]); err != nil {
+			return err
+		}
+	}
+	if err := s.store.DeleteScannedInstance(ctx, si.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// CreateScan records a scan report uploaded by the agent (scan_create). crc,
+// when given, is the CRC-32 (IEEE) of the body in hexadecimal (or decimal,
+// as other agents send it). The scan is running until its overlay arrives.
+func (s *Service) CreateScan(ctx context.Context, p *Principal, uid string, siid int64, body io.Reader, crc string) (*uforge.Scan, error) {
+	u, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(body, MaxReportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read scan report: %w", err)
+	}
+	if len(data) > MaxReportBytes {
+		return nil, &Error{Kind: KindTooLarge, ID: "scan.reportTooLarge", Msg: fmt.Sprintf("the scan report exceeds %d bytes", MaxReportBytes)}
+	}
+	if err := checkCRC(crc, data); err != nil {
+		return nil, err
+	}
+	rep, err := decodeReport(data)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := distro.Lookup(rep.Distribution.VersionID); !ok || d.ID != si.DistributionID {
+		return nil, invalid("scan.distribution", "the report is of %s %s, but scanned instance %d is %s",
+			rep.Distribution.ID, rep.Distribution.VersionID, si.ID, distributionName(si.DistributionID))
+	}
+	n, err := s.store.ListScans(ctx, store.ScanFilter{InstanceID: si.ID})
+	if err != nil {
+		return nil, err
+	}
+	sc := &store.Scan{InstanceID: si.ID, OwnerID: u.ID, Name: fmt.Sprintf("%s #%d", si.Name, len(n)+1),
+		State: store.ScanRunning, Percentage: 50, Message: "Report received; waiting for the overlay", Report: data}
+	if err := s.store.CreateScan(ctx, sc); err != nil {
+		return nil, err
+	}
+	return s.renderScan(u.Login, si, sc, scanDetail{})
+}
+
+// checkCRC verifies an uploaded body against the crc query parameter.
+func checkCRC(crc string, data []byte) error {
+	if crc == "" {
+		return nil
+	}
+	got := crc32.ChecksumIEEE(data)
+	want, err := strconv.ParseUint(crc, 16, 32)
+	if err != nil || uint32(want) != got {
+		dec, derr := strconv.ParseUint(crc, 10, 32)
+		if derr != nil || uint32(dec) != got {
+			return invalid("upload.crc", "crc %q does not match the uploaded data (CRC-32 %08x)", crc, got)
+		}
+	}
+	return nil
+}
+
+// decodeReport reads and checks an agent's report: it must describe a
+// supported Debian system (scan.Report, as `kiln scan` writes it).
+func decodeReport(data []byte) (*scan.Report, error) {
+	var rep scan.Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		return nil, invalid("scan.report", "the scan report is not a Kiln scan report: %v", err)
+	}
+	if rep.Distribution.ID != "debian" {
+		return nil, invalid("scan.unsupported", "the scanned system is %q: Kiln rebuilds Debian systems only", rep.Distribution.ID)
+	}
+	if _, ok := distro.Lookup(rep.Distribution.VersionID); !ok {
+		return nil, invalid("scan.unsupported", "Debian %q is not supported (11, 12 and 13 are)", rep.Distribution.VersionID)
+	}
+	if len(rep.Packages) == 0 {
+		return nil, invalid("scan.report", "the scan report lists no installed package")
+	}
+	return &rep, nil
+}
+
+func distributionName(id int64) string {
+	d, ok := distro.ByID(id)
+	if !ok {
+		return "an unknown distribution"
+	}
+	return d.Name + " " + d.Version
+}
+
+// ListScans returns the scans of an instance (scannedInstanceScan_getAll).
+func (s *Service) ListScans(ctx context.Context, p *Principal, uid string, siid int64) (*uforge.Scans, error) {
+	u, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return nil, err
+	}
+	scans, err := s.store.ListScans(ctx, store.ScanFilter{InstanceID: si.ID})
+	if err != nil {
+		return nil, err
+	}
+	return s.scanList(ctx, u.Login, scans, map[int64]*store.ScannedInstance{si.ID: si})
+}
+
+// UserScans returns every scan of the user (userScan_getAll).
+func (s *Service) UserScans(ctx context.Context, p *Principal, uid string) (*uforge.Scans, error) {
+	u, err := s.targetUser(ctx, p, uid)
+	if err != nil {
+		return nil, err
+	}
+	scans, err := s.store.ListScans(ctx, store.ScanFilter{OwnerID: u.ID})
+	if err != nil {
+		return nil, err
+	}
+	return s.scanList(ctx, u.Login, scans, map[int64]*store.ScannedInstance{})
+}
+
+func (s *Service) scanList(ctx context.Context, login string, scans []store.Scan, instances map[int64]*store.ScannedInstance) (*uforge.Scans, error) {
+	out := &uforge.Scans{Objects: uforge.Objects{Total: new(int64(len(scans)))}, Scans: []uforge.Scan{}}
+	for i := range scans {
+		si, ok := instances[scans[i].InstanceID]
+		if !ok {
+			var err error
+			if si, err = s.store.GetScannedInstance(ctx, scans[i].InstanceID); err != nil {
+				return nil, err
+			}
+			instances[si.ID] = si
+		}
+		w, err := s.renderScan(login, si, &scans[i], scanDetail{})
+		if err != nil {
+			return nil, err
+		}
+		out.Scans = append(out.Scans, *w)
+	}
+	return out, nil
+}
+
+// GetScan returns one scan (scan_get); pkgs adds its packages.
+func (s *Service) GetScan(ctx context.Context, p *Principal, uid string, siid, sid int64, pkgs bool) (*uforge.Scan, error) {
+	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	return s.renderScan(u.Login, si, sc, scanDetail{packages: pkgs})
+}
+
+// UpdateScan renames a scan (scan_update): the only field a client may change.
+func (s *Service) UpdateScan(ctx context.Context, p *Principal, uid string, siid, sid int64, in *uforge.Scan) (*uforge.Scan, error) {
+	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	if n := strings.TrimSpace(uforge.StrValue(in.Name)); n != "" && n != sc.Name {
+		if len(n) > 255 {
+			return nil, invalid("scan.name", "scan/name: at most 255 characters")
+		}
+		if err := s.store.RenameScan(ctx, sc.ID, n); err != nil {
+			return nil, err
+		}
+		sc.Name = n
+	}
+	return s.renderScan(u.Login, si, sc, scanDetail{})
+}
+
+// CancelScan stops a scan whose overlay is still arriving (scan_cancel): the
+// agent's next chunk is refused. It does not stop the agent's own process.
+func (s *Service) CancelScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.OpStatus, error) {
+	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Terminal() {
+		return nil, conflict("scan.terminal", "scan %d is not running (it is %s)", sc.ID, sc.State)
+	}
+	if _, err := s.store.FailScan(ctx, sc.ID, store.ScanCancelled, "Scan cancelled", ""); err != nil {
+		return nil, err
+	}
+	s.discardUpload(sc.ID)
+	if sc, err = s.store.GetScan(ctx, sc.ID); err != nil {
+		return nil, err
+	}
+	return renderScanStatus(u.Login, si, sc), nil
+}
+
+// DeleteScan removes a scan, its overlay and its images.
+func (s *Service) DeleteScan(ctx context.Context, p *Principal, uid string, siid, sid int64) error {
+	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return err
+	}
+	return s.deleteScan(ctx, sc)
+}
+
+// DeleteInstanceScans removes every scan of an instance, keeping the instance.
+func (s *Service) DeleteInstanceScans(ctx context.Context, p *Principal, uid string, siid int64) error {
+	_, si, err := s.ownedInstance(ctx, p, uid, siid)
+	if err != nil {
+		return err
+	}
+	scans, err := s.store.ListScans(ctx, store.ScanFilter{InstanceID: si.ID})
+	if err != nil {
+		return err
+	}
+	for i := range scans {
+		if err := s.deleteScan(ctx, &scans[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) deleteScan(ctx context.Context, sc *store.Scan) error {
+	if err := s.deleteScanFiles(ctx, sc); err != nil {
+		return err
+	}
+	if err := s.store.DeleteScan(ctx, sc.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// deleteScanFiles cancels the scan's running generations and removes its
+// images' artifacts, its overlay and any partial upload.
+func (s *Service) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
+	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: sc.ID})
+	if err != nil {
+		return err
+	}
+	for i := range imgs {
+		if err := s.deleteImage(ctx, &imgs[i]); err != nil {
+			return err
+		}
+	}
+	if sc.OverlayKey != "" && s.images.Artifacts != nil {
+		if err := s.images.Artifacts.Delete(ctx, sc.OverlayKey); err != nil {
+			return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
+		}
+	}
+	s.discardUpload(sc.ID)
+	return nil
+}
