@@ -188,6 +188,8 @@ func kindOf(m fs.FileMode) string {
 		return "dir"
 	case m&fs.ModeSymlink != 0:
 		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
 	}
 	return "other"
 }

@@ -251,7 +251,11 @@ func TestApplyTreeSymlinksStayInside(t *testing.T) {
 		{"dotdot", func(s sandbox) string { return "../../../../../../../sentinel" }, "sentinel"},
 	} {
 		for _, exists := range []bool{false, true} {
-			t.Run(c.name, func(t *testing.T) {
+			name := c.name + "/missing inside"
+			if exists {
+				name = c.name + "/present inside"
+			}
+			t.Run(name, func(t *testing.T) {
 				s := newSandbox(t)
 				s.mkdir(t, "etc")
 				target := c.target(s)

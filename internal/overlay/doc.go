@@ -34,5 +34,6 @@
 //
 // Memory stays bounded whatever the archive: contents are streamed in 1 MiB
 // chunks, and the only state that grows is a 16-byte digest per member (for
-// duplicates, parents and hard-link targets), at most MaxEntries of them.
+// duplicates, parents and hard-link targets) and, in Apply, the inode
+// number of each file extracted, at most MaxEntries of them.
 package overlay

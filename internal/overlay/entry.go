@@ -85,8 +85,9 @@ type Limits struct {
 
 // DefaultLimits are generous for a real machine's overlay (which rarely
 // exceeds a few GiB and a few hundred thousand entries) while bounding the
-// disk an upload can fill and the memory of the member index (about 40 bytes
-// per entry: 200 MB at 5M entries).
+// disk an upload can fill and the memory of the member index: 25 to 40
+// bytes per member (up to 200 MB at 5M members), and for Apply about as
+// much again per regular file.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxBytes:     64 << 30,

@@ -117,6 +117,8 @@ func xattrs(recs map[string]string) (map[string][]byte, error) {
 			return nil, fmt.Errorf("extended attribute name %q is not valid", name)
 		case len(v) > maxXattrValue:
 			return nil, fmt.Errorf("extended attribute %s of %d bytes, over Linux's 64 KiB", name, len(v))
+		case name == "security.capability" && !validCaps(v):
+			return nil, errors.New("security.capability is not a version 2 or 3 capability set")
 		}
 		if out == nil {
 			out = make(map[string][]byte)
@@ -124,4 +126,15 @@ func xattrs(recs map[string]string) (map[string][]byte, error) {
 		out[name] = []byte(v)
 	}
 	return out, nil
+}
+
+// validCaps checks the layout the kernel accepts from setxattr (struct
+// vfs_cap_data or vfs_ns_cap_data), so that Check refuses what Apply could
+// not set.
+func validCaps(v string) bool {
+	if len(v) < 4 {
+		return false
+	}
+	revision := v[3] // the top byte of the little-endian magic_etc
+	return revision == 2 && len(v) == 20 || revision == 3 && len(v) == 24
 }

@@ -67,6 +67,7 @@ func hostileCases() []hostileCase {
 		{name: "parent is a pipe", data: members(fifom("p", 0o644), reg("p/b", "y", 0o644))},
 		{name: "owner out of range", data: raw(rawMember([]string{"uid", "4294967295"}, "x", tar.TypeReg, "x"))},
 		{name: "negative owner", data: raw(rawMember([]string{"gid", "-1"}, "x", tar.TypeReg, "x"))},
+		{name: "malformed capability", data: members(withPAX(reg("x", "x", 0o755), "SCHILY.xattr.security.capability", "\x01\x00\x00\x01abcdefgh"))},
 		{name: "attribute too large", data: members(withPAX(reg("x", "x", 0o644), "SCHILY.xattr.user.big", strings.Repeat("v", 70<<10)))},
 		{name: "sparse file", data: raw(rawMember([]string{"GNU.sparse.major", "1", "GNU.sparse.minor", "0",
 			"GNU.sparse.name", "s", "GNU.sparse.realsize", "1099511627776"}, "s", tar.TypeReg, "1\n0\n512\n"+string(make([]byte, 506))+"x"))},
