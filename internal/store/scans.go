@@ -209,8 +209,8 @@ func (s *SQL) ScanOverlayProgress(ctx context.Context, id, received int64, perce
 // there is no scan id.
 func (s *SQL) CompleteScan(ctx context.Context, id int64, key string, size int64, sha256 string, manifest []byte) (bool, error) {
 	op := fmt.Sprintf("complete scan %d", id)
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE scans SET state = 'complete', percentage = 100, overlay_key = ?,
-		overlay_size = ?, overlay_sha256 = ?, overlay_manifest = ?, modified = ? WHERE id = ? AND `+scanRunning),
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE scans SET state = 'complete', percentage = 100, message = 'Scan complete',
+		overlay_key = ?, overlay_size = ?, overlay_sha256 = ?, overlay_manifest = ?, modified = ? WHERE id = ? AND `+scanRunning),
 		key, size, sha256, string(manifest), s.stamp(), id)
 	if err != nil {
 		return false, s.fail(ctx, op, err)

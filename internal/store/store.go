@@ -305,7 +305,7 @@ type Scans interface {
 	// overlay (and its percentage and message); false when the scan is terminal.
 	ScanOverlayProgress(ctx context.Context, id, received int64, percentage int, message string) (bool, error)
 	// CompleteScan records the stored overlay (key, size, sha256, manifest)
-	// and makes a running scan complete; false when it was terminal already.
+	// and makes a running scan complete ("Scan complete", 100%); false when it was terminal already.
 	CompleteScan(ctx context.Context, id int64, key string, size int64, sha256 string, manifest []byte) (bool, error)
 	// FailScan makes a running scan error or cancelled (state), once; false
 	// when it was terminal already.

@@ -118,25 +118,28 @@ func TestE2EScanMigration(t *testing.T) {
 	}
 	t.Logf("kiln scan took %v:\n%s", time.Since(start).Round(time.Second), tail(string(out)))
 
+	// JSON lists come wrapped, as UForge sends them: {"scans":{"scan":[…]}}.
 	var insts struct {
 		ScannedInstances struct {
-			ScannedInstances []struct {
-				DBID  int64 `json:"dbId"`
-				Scans struct {
-					Scans []struct {
-						DBID   int64  `json:"dbId"`
-						Status status `json:"status"`
+			ScannedInstances struct {
+				ScannedInstance []struct {
+					DBID  int64 `json:"dbId"`
+					Scans struct {
+						Scan []struct {
+							DBID   int64  `json:"dbId"`
+							Status status `json:"status"`
+						} `json:"scan"`
 					} `json:"scans"`
-				} `json:"scans"`
+				} `json:"scannedInstance"`
 			} `json:"scannedInstances"`
 		} `json:"scannedInstances"`
 	}
 	s.call("GET", "/users/admin/scannedinstances?name=source-1&includeScans=true", "", &insts)
-	list := insts.ScannedInstances.ScannedInstances
-	if len(list) != 1 || len(list[0].Scans.Scans) != 1 || !list[0].Scans.Scans[0].Status.Complete {
+	list := insts.ScannedInstances.ScannedInstances.ScannedInstance
+	if len(list) != 1 || len(list[0].Scans.Scan) != 1 || !list[0].Scans.Scan[0].Status.Complete {
 		t.Fatalf("scanned instances: %+v", insts)
 	}
-	scanPath := fmt.Sprintf("/users/admin/scannedinstances/%d/scans/%d", list[0].DBID, list[0].Scans.Scans[0].DBID)
+	scanPath := fmt.Sprintf("/users/admin/scannedinstances/%d/scans/%d", list[0].DBID, list[0].Scans.Scan[0].DBID)
 
 	generate := func(body string) image {
 		var out struct{ Image image }

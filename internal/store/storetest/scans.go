@@ -311,7 +311,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		done := getScan(t, ctx, s, sc.ID)
 		want := *sc
-		want.State, want.Percentage, want.Message = store.ScanComplete, 100, "received 7000"
+		want.State, want.Percentage, want.Message = store.ScanComplete, 100, "Scan complete"
 		want.OverlayReceived, want.OverlaySize, want.OverlaySHA256 = 7000, 7000, "cafe"
 		want.OverlayKey, want.OverlayManifest = "scans/1/overlay", []byte(`[{"path":"/etc/motd"}]`)
 		if d := cmp.Diff(&want, done, equateEmpty, cmpopts.IgnoreFields(store.Scan{}, "Modified")); d != "" {
@@ -424,7 +424,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			got := getScan(t, ctx, s, sc.ID)
 			switch {
-			case completed && (got.State != store.ScanComplete || got.OverlayKey != "overlay" || got.Message != sc.Message):
+			case completed && (got.State != store.ScanComplete || got.OverlayKey != "overlay" || got.Message != "Scan complete"):
 				t.Errorf("round %d: CompleteScan won but the scan is %+v", r, got)
 			case failed && (got.State != failState || got.OverlayKey != "" || got.Message != "cancelled by user"):
 				t.Errorf("round %d: FailScan won but the scan is %+v", r, got)
