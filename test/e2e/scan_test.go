@@ -213,7 +213,8 @@ func TestE2EScanMigration(t *testing.T) {
 			t.Errorf("%s: not the source's content in the image:\n%s", p, sums)
 		}
 	}
-	if who, err := vm.Run(ctx, "stat -c %U:%a /home/ops/notes.txt; id -nG ops"); err != nil || !strings.Contains(who, "ops:600") || !strings.Contains(who, "sudo") {
+	// The user, its file's owner and its sudo rule (a file of the overlay) came along.
+	if who, err := vm.Run(ctx, "stat -c %U:%a /home/ops/notes.txt; sudo -l -U ops"); err != nil || !strings.Contains(who, "ops:600") || !strings.Contains(who, "NOPASSWD: ALL") {
 		t.Errorf("user ops in the image: %v %q", err, who)
 	}
 	imagePkgs, err := vm.Run(ctx, "dpkg-query -W -f '${Package}=${Version}\\n' | sort")
