@@ -52,6 +52,8 @@ func resolveOutput(s *spec.Spec) (output, error) {
 	case target.PackagingNone:
 	case target.PackagingDocker, target.PackagingLXC:
 		return containerOutput(f, s)
+	case target.PackagingISO, target.PackagingPXE:
+		return liveOutput(f, s)
 	default:
 		return packagedOutput(f, o)
 	}

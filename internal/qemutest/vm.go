@@ -41,8 +41,8 @@ const (
 
 // Options describe one VM.
 type Options struct {
-	Image    string        // disk image path
-	Format   string        // raw, qcow2, vmdk, vpc, vhdx, vdi
+	Image    string        // disk image path; may be empty when CDROM or NetBootURL is set
+	Format   string        // raw, qcow2, vmdk, vpc, vhdx, vdi (of Image)
 	Firmware Firmware      //
 	MemoryMB int           // 0 means 1024
 	Timeout  time.Duration // lifetime of the VM; 0 means 10 minutes
@@ -55,6 +55,15 @@ type Options struct {
 	NoNetwork bool
 	// Interface is the disk bus: "virtio" (default), "ide" or "scsi" (virtio-scsi).
 	Interface string
+	// CDROM is an ISO attached as an IDE CD-ROM (read-only). When Image is
+	// empty the VM boots from it, with SeaBIOS and with OVMF.
+	CDROM string
+	// NetBootURL, when set and Image is empty, makes the VM boot from its NIC:
+	// QEMU's user-mode DHCP server hands the URL out as the boot file name and
+	// the NIC's iPXE ROM (Debian's ipxe-qemu) fetches it. The guest reaches the
+	// host's loopback at 10.0.2.2, so a test serves files on 127.0.0.1 and
+	// passes http://10.0.2.2:PORT/… here.
+	NetBootURL string
 }
 
 // VM is a running QEMU. Close it.
@@ -81,11 +90,8 @@ var formats = map[string]bool{"raw": true, "qcow2": true, "vmdk": true, "vpc": t
 // the VM reads and writes. The guest starts only once the console is connected,
 // so no output is lost.
 func Boot(ctx context.Context, o Options) (*VM, error) {
-	if !formats[o.Format] {
-		return nil, fmt.Errorf("qemutest: unsupported image format %q", o.Format)
-	}
-	if _, err := os.Stat(o.Image); err != nil {
-		return nil, fmt.Errorf("qemutest: image: %w", err)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if o.MemoryMB == 0 {
 		o.MemoryMB = 1024
@@ -114,23 +120,7 @@ func Boot(ctx context.Context, o Options) (*VM, error) {
 		"-chardev", "socket,id=serial0,path=" + sock + ",server=on,wait=on",
 		"-serial", "chardev:serial0",
 	}
-	if o.NoNetwork {
-		args = append(args, "-nic", "none")
-	} else {
-		args = append(args, "-nic", "user,model=virtio-net-pci")
-	}
-	switch o.Interface {
-	case "", "virtio":
-		args = append(args, "-drive", "file="+o.Image+",format="+o.Format+",if=virtio")
-	case "ide":
-		args = append(args, "-drive", "file="+o.Image+",format="+o.Format+",if=ide")
-	case "scsi":
-		args = append(args, "-device", "virtio-scsi-pci,id=scsi0",
-			"-drive", "file="+o.Image+",format="+o.Format+",if=none,id=disk0",
-			"-device", "scsi-hd,drive=disk0,bus=scsi0.0")
-	default:
-		return fail(fmt.Errorf("qemutest: unsupported interface %q", o.Interface))
-	}
+	args = append(args, o.mediaArgs()...)
 	if o.Snapshot {
 		args = append(args, "-snapshot")
 	}

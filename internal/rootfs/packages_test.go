@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target/live"
 )
 
 func names(extra ...string) []string {
@@ -140,5 +141,19 @@ func TestReferenceExample(t *testing.T) {
 	want := sorted(names("openssh-server", "sudo", "kmod", "iproute2", "netbase"))
 	if d := cmp.Diff(pkgs(want...), PackageSet(s)); d != "" {
 		t.Errorf("PackageSet(reference) (-want +got):\n%s", d)
+	}
+}
+
+func TestLiveMediaGetWhatLiveNeeds(t *testing.T) {
+	for _, format := range []string{"ISO", "PXE"} {
+		got := map[string]bool{}
+		for _, p := range PackageSet(&spec.Spec{Output: spec.Output{Format: format}}) {
+			got[p.Name] = true
+		}
+		for _, name := range live.Packages() {
+			if !got[name] {
+				t.Errorf("%s: %s is not in the package set", format, name)
+			}
+		}
 	}
 }

@@ -148,8 +148,8 @@ var table = [...]Format{
 	{ID: 30, Name: "LXC Container", Format: "lxc", Category: CategoryContainer, Type: TypeContainer, Disk: DiskNone, Packaging: PackagingLXC, Boot: BootNone, Extension: ".tar", Compress: true, Active: true},
 
 	// Physical
-	{ID: 31, Name: "ISO", Format: "ISO", Category: CategoryPhysical, Type: TypePhysical, Disk: DiskNone, Packaging: PackagingISO, Boot: BootHybrid, Extension: ".iso", Compress: true},
-	{ID: 32, Name: "PXE", Format: "PXE", Category: CategoryPhysical, Type: TypePhysical, Disk: DiskNone, Packaging: PackagingPXE, Boot: BootHybrid, Extension: ".tar"},
+	{ID: 31, Name: "ISO", Format: "ISO", Category: CategoryPhysical, Type: TypePhysical, Disk: DiskNone, Packaging: PackagingISO, Boot: BootHybrid, Extension: ".iso", Compress: true, Active: true},
+	{ID: 32, Name: "PXE", Format: "PXE", Category: CategoryPhysical, Type: TypePhysical, Disk: DiskNone, Packaging: PackagingPXE, Boot: BootHybrid, Extension: ".tar", Active: true},
 }
 
 // All returns every target format, ordered by ID.

@@ -182,7 +182,7 @@ func TestActiveFormats(t *testing.T) {
 	want := "QCOW2,KVM,VirtualBox,VMware Server,VMware vCenter,OVF or OVA,Raw Virtual Disk,VHD,Xen,Citrix Xen Server,Hyper-V," +
 		"Vagrant Base Box,Amazon AWS,Microsoft Azure,Google Compute Engine,OpenStack QCOW2,OpenStack VMDK,OpenStack VHD,OpenStack VDI," +
 		"CloudStack KVM (QCOW2),CloudStack Citrix Xen (VHD),CloudStack VMware (OVA),VMware vCloud Director,Fujitsu K5,Outscale,SUSE Cloud," +
-		"OpenShift,Docker,LXC Container"
+		"OpenShift,Docker,LXC Container,ISO,PXE"
 	if strings.Join(got, ",") != want {
 		t.Errorf("active formats = %v", got)
 	}
