@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -19,10 +20,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
+	root.SetArgs(agentArgs(os.Args[0], os.Args[1:]))
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "kiln:", err)
 		os.Exit(2)
 	}
+}
+
+// agentNames are the names the server distributes this binary under
+// (/resources/uforge-scan.bin, /resources/kiln-scan). Called by one of them,
+// the binary is the scan agent, as hammr runs it: `uforge-scan.bin -u … -P`.
+var agentNames = map[string]bool{"uforge-scan.bin": true, "kiln-scan": true}
+
+// agentArgs makes an invocation under an agent name mean `kiln scan …`.
+func agentArgs(argv0 string, args []string) []string {
+	if agentNames[filepath.Base(argv0)] {
+		return append([]string{"scan"}, args...)
+	}
+	return args
 }
 
 func newRootCmd() *cobra.Command {
@@ -39,7 +54,13 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(),
 		newBuildCmd(),
 		newWorkerCmd(),
-		newScanCmd(),
+		withScanClientCmds(newScanCmd()), // the agent, and hammr's scan commands under it
+		// Client commands, as hammr's (cli_*.go).
+		newFormatCmd(),
+		newOSCmd(),
+		newUserCmd(),
+		newTemplateCmd(),
+		newImageCmd(),
 	)
 	return root
 }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/kilnhq/kiln/internal/app"
+)
+
+// sshServer is an SSH server for tests: one login, and every "exec" request
+// run by sh on this machine (the "remote" host is the local one).
+type sshServer struct {
+	addr string
+	mu   sync.Mutex
+	cmds []string
+}
+
+func startSSHServer(t *testing.T, login, password string) *sshServer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+		if c.User() == login && string(pw) == password {
+			return nil, nil
+		}
+		return nil, errors.New("denied")
+	}}
+	cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &sshServer{addr: ln.Addr().String()}
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(nc, cfg)
+		}
+	}()
+	return s
+}
+
+func (s *sshServer) serve(nc net.Conn, cfg *ssh.ServerConfig) {
+	_, chans, reqs, err := ssh.NewServerConn(nc, cfg)
+	if err != nil {
+		nc.Close()
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nch := range chans {
+		if nch.ChannelType() != "session" {
+			nch.Reject(ssh.UnknownChannelType, "session only")
+			continue
+		}
+		ch, chReqs, err := nch.Accept()
+		if err != nil {
+			continue
+		}
+		go s.session(ch, chReqs)
+	}
+}
+
+func (s *sshServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	for req := range reqs {
+		if req.Type != "exec" || len(req.Payload) < 4 {
+			req.Reply(false, nil)
+			continue
+		}
+		n := binary.BigEndian.Uint32(req.Payload)
+		cmdline := string(req.Payload[4 : 4+n])
+		s.mu.Lock()
+		s.cmds = append(s.cmds, cmdline)
+		s.mu.Unlock()
+		req.Reply(true, nil)
+		cmd := exec.Command("sh", "-c", cmdline)
+		cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
+		stdin, _ := cmd.StdinPipe()
+		go func() { io.Copy(stdin, ch); stdin.Close() }()
+		status := 0
+		if err := cmd.Run(); err != nil {
+			status = 1
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				status = ee.ExitCode()
+			}
+		}
+		ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, uint32(status)))
+		return
+	}
+}
+
+func (s *sshServer) commands() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.cmds, "\n")
+}
+
+// scan run --ip: the agent the server hands out is copied over SSH and run
+// there (here: this test binary in main mode, behind a wrapper script), and
+// the scan is followed on the server.
+func TestCLIScanRunSSH(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper := writeFile(t, filepath.Join(t.TempDir(), "agent.sh"),
+		"#!/bin/sh\nKILN_TEST_MAIN=1 KILN_TEST_ARGS=\"$*\" exec "+exe+" -test.run='^TestScanExitCode$'\n")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n := startNodeWith(t, func(c *app.Config) { c.Agent = wrapper })
+	fastPolls(t)
+	srv := startSSHServer(t, "root", "ssh-secret")
+	host, port, _ := net.SplitHostPort(srv.addr)
+	root := scanRoot(t)
+	remoteDir := filepath.Join(t.TempDir(), "agent dir")
+	ssh := []string{"--ip", host, "--scan-port", port, "--scan-login", "root", "--dir", remoteDir, "--scan-root", root}
+
+	out, errOut, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote01", "-o", "-e", "/srv/cache"}, ssh...),
+		append(n.admin(), "--scan-password", "ssh-secret")...)...)
+	if err != nil {
+		t.Fatalf("scan run --ip: %v\n%s\n%s\ncommands:\n%s", err, out, errOut, srv.commands())
+	}
+	if !strings.Contains(out, "Scan successful") || !strings.Contains(errOut, "[OK  ] credentials: user admin is accepted") ||
+		!strings.Contains(errOut, "accepting the unknown host key") {
+		t.Errorf("output:\n%s\n%s", out, errOut)
+	}
+	if cmds := srv.commands(); strings.Contains(cmds, testAdminPassword) {
+		t.Errorf("the password is on a command line:\n%s", cmds)
+	}
+	if data, err := os.ReadFile(filepath.Join(remoteDir, "kiln")); err != nil || !strings.HasPrefix(string(data), "#!/bin/sh") {
+		t.Errorf("agent not copied: %v", err)
+	}
+	var instances []struct {
+		Name    string
+		Overlay bool
+		Scans   []struct{ Status string }
+	}
+	jsonOut(t, &instances, append([]string{"scan", "list"}, n.admin()...)...)
+	if len(instances) != 1 || instances[0].Name != "remote01" || !instances[0].Overlay || len(instances[0].Scans) != 1 || instances[0].Scans[0].Status != "Done" {
+		t.Fatalf("instances %+v", instances)
+	}
+
+	// The rule on overlays is checked before anything is copied.
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote01"}, ssh...),
+		append(n.admin(), "--scan-password", "ssh-secret")...)...); err == nil || !strings.Contains(err.Error(), "Performing regular scan") {
+		t.Errorf("overlay rule: %v", err)
+	}
+	// A wrong SSH password.
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote02"}, ssh...),
+		append(n.admin(), "--scan-password", "nope")...)...); err == nil || !strings.Contains(err.Error(), "ssh root@") {
+		t.Errorf("bad ssh password: %v", err)
+	}
+	// Bad API credentials fail before anything is copied.
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote03", "-a", n.url, "-u", "admin", "-p", "wrong-pw"}, ssh...),
+		"--scan-password", "ssh-secret")...); err == nil {
+		t.Error("bad API password accepted")
+	}
+}
