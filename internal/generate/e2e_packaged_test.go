@@ -71,7 +71,7 @@ func TestE2EPackagedArtifacts(t *testing.T) {
 		disk := filepath.Join(dir, "box-disk001.vmdk")
 		qemuImg(t, "check", "-f", "vmdk", disk)
 		vm, err := qemutest.Boot(ctx, qemutest.Options{Image: disk, Format: "vmdk", Firmware: qemutest.BIOS,
-			Snapshot: true, Timeout: 10 * time.Minute})
+			Snapshot: true, Timeout: 15 * time.Minute, ConsoleLog: filepath.Join(t.TempDir(), "console.log")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -98,7 +98,8 @@ func (vm *VM) Login(ctx context.Context, user, password string) error {
 	if m == "Login incorrect" {
 		return errors.New("qemutest: login: Login incorrect")
 	}
-	if _, err := vm.Run(ctx, "stty -echo; PS1= PS2=; unset PROMPT_COMMAND; bind 'set enable-bracketed-paste off' 2>/dev/null; dmesg -n 1 2>/dev/null; true"); err != nil {
+	// On the console itself: stty sets the terminal it reads.
+	if _, err := vm.run(ctx, "stty -echo; PS1= PS2=; unset PROMPT_COMMAND; bind 'set enable-bracketed-paste off' 2>/dev/null; dmesg -n 1 2>/dev/null; true", false); err != nil {
 		return fmt.Errorf("qemutest: login: prepare shell: %w", err)
 	}
 	return nil
@@ -109,6 +110,11 @@ func (vm *VM) Login(ctx context.Context, user, password string) error {
 // still comes with the output. The markers around the output are produced by
 // printf from split arguments, so the echo of the typed line never matches them.
 func (vm *VM) Run(ctx context.Context, cmd string) (string, error) {
+	return vm.run(ctx, cmd, true)
+}
+
+// run types cmd; with noStdin its standard input is /dev/null.
+func (vm *VM) run(ctx context.Context, cmd string, noStdin bool) (string, error) {
 	if strings.ContainsAny(cmd, "\n\r") {
 		return "", errors.New("qemutest: run: the command must be one line")
 	}
@@ -116,6 +122,11 @@ func (vm *VM) Run(ctx context.Context, cmd string) (string, error) {
 	vm.markers++
 	n := strconv.Itoa(vm.markers)
 	vm.mu.Unlock()
+	// The command reads /dev/null, never the console: sudo (use_pty) and
+	// friends would otherwise swallow the end marker typed after it.
+	if noStdin {
+		cmd = "{ " + cmd + "; } </dev/null"
+	}
 	line := fmt.Sprintf("printf '%%s-%%s\\n' KILNBEGIN %s; %s\nprintf '%%s-%%s-%%s\\n' KILNEND %s $?\n", n, cmd, n)
 	if _, err := vm.Write([]byte(line)); err != nil {
 		return "", fmt.Errorf("qemutest: run: %w", err)
