@@ -8,7 +8,7 @@ import (
 	"github.com/kilnhq/kiln/internal/cli"
 )
 
-// newImageCmd is `kiln image …`, as hammr's: list, info, download, cancel,
+// newImageCmd is `kiln image …`, as hammr's: list, info, download, fidelity (scan images), cancel,
 // delete, and regenerate (Kiln's: the stored build spec generated again).
 func newImageCmd() *cobra.Command {
 	var f cli.Flags
@@ -47,6 +47,13 @@ func newImageCmd() *cobra.Command {
 	idFlag(download)
 	download.Flags().StringVar(&file, "file", "", "file to write (a directory: the server's file name in it)")
 	_ = download.MarkFlagRequired("file")
+	fidelity := &cobra.Command{
+		Use:   "fidelity --id ID",
+		Short: "Compare an image generated from a scan with the scanned machine, file by file and package by package",
+		Args:  cobra.NoArgs,
+		RunE:  clientRun(&f, func(ctx context.Context, e *cli.Env) error { return cli.ImageFidelity(ctx, e, id) }),
+	}
+	idFlag(fidelity)
 	cancel := &cobra.Command{
 		Use:   "cancel --id ID",
 		Short: "Cancel a running generation",
@@ -72,6 +79,6 @@ func newImageCmd() *cobra.Command {
 	idFlag(regen)
 	regen.Flags().BoolVar(&force, "force", false, "cancel a running generation of the same template and format first")
 
-	return clientGroup("image", "Images: list, show, download, cancel, delete, regenerate", &f,
-		list, info, download, cancel, del, regen)
+	return clientGroup("image", "Images: list, show, download, fidelity, cancel, delete, regenerate", &f,
+		list, info, download, fidelity, cancel, del, regen)
 }

@@ -615,6 +615,10 @@ func TestCLIBuildAndImages(t *testing.T) {
 		t.Errorf("image info:\n%s", out)
 	}
 
+	if _, _, err := kiln(t, "", append([]string{"image", "fidelity", "--id", "1"}, g...)...); err == nil || !strings.Contains(err.Error(), "only images of scans") {
+		t.Errorf("fidelity of a template image: %v", err)
+	}
+
 	// Download, checked; then into a directory under the server's name.
 	img := filepath.Join(dir, "web.qcow2")
 	out, errOut, err = kiln(t, "", append([]string{"image", "download", "--id", "1", "--file", img}, g...)...)

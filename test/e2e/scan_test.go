@@ -183,6 +183,12 @@ func TestE2EScanMigration(t *testing.T) {
 	for _, d := range fidelity.Files.Differing {
 		t.Logf("differs: %+v", d)
 	}
+	// The same report from the CLI.
+	cli := exec.CommandContext(ctx, bin, "image", "fidelity", "--id", fmt.Sprint(qcow.DBID))
+	cli.Env = append(os.Environ(), "KILN_URL="+s.base, "KILN_USER=admin", "KILN_PASSWORD="+adminPassword)
+	if out, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(out), fmt.Sprintf("%d of %d scanned files identical", fidelity.Files.Same, fidelity.Files.Compared)) {
+		t.Errorf("kiln image fidelity: %v\n%s", err, out)
+	}
 
 	var got struct{ Image image }
 	s.call("GET", "/"+qcow.URI, "", &got)
