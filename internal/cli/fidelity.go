@@ -16,11 +16,11 @@ import (
 // image generated from it (GET …/images/{id}/fidelity).
 type fidelityReport struct {
 	Files struct {
-		Compared  int `json:"compared"`
-		Same      int `json:"same"`
-		Missing   []string
-		Differing []struct{ Path, What, Source, Image string }
-		Skipped   []string
+		Compared                                   int `json:"compared"`
+		Same                                       int `json:"same"`
+		Missing                                    []string
+		Differing                                  []struct{ Path, What, Source, Image string }
+		Skipped                                    []string
 		MissingCount, DifferingCount, SkippedCount int
 	} `json:"files"`
 	Packages struct {
