@@ -16,19 +16,20 @@ import (
 // image generated from it (GET …/images/{id}/fidelity).
 type fidelityReport struct {
 	Files struct {
-		Compared                                   int `json:"compared"`
-		Same                                       int `json:"same"`
-		Missing                                    []string
-		Differing                                  []struct{ Path, What, Source, Image string }
-		Skipped                                    []string
-		MissingCount, DifferingCount, SkippedCount int
+		Compared       int                                          `json:"compared"`
+		Same           int                                          `json:"same"`
+		Missing        []string                                     `json:"missing"`
+		Differing      []struct{ Path, What, Source, Image string } `json:"differing"`
+		MissingCount   int                                          `json:"missingCount"`
+		DifferingCount int                                          `json:"differingCount"`
+		SkippedCount   int                                          `json:"skippedCount"`
 	} `json:"files"`
 	Packages struct {
-		Compared  int `json:"compared"`
-		Same      int `json:"same"`
-		Missing   []string
-		Differing []struct{ Name, Source, Image string }
-		Extra     []string
+		Compared  int                                    `json:"compared"`
+		Same      int                                    `json:"same"`
+		Missing   []string                               `json:"missing"`
+		Differing []struct{ Name, Source, Image string } `json:"differing"`
+		Extra     []string                               `json:"extra"`
 	} `json:"packages"`
 }
 
