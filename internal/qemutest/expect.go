@@ -122,12 +122,14 @@ func (vm *VM) run(ctx context.Context, cmd string, noStdin bool) (string, error)
 	vm.markers++
 	n := strconv.Itoa(vm.markers)
 	vm.mu.Unlock()
-	// The command reads /dev/null, never the console: sudo (use_pty) and
-	// friends would otherwise swallow the end marker typed after it.
+	// One line: the shell reads all of it before running anything, so no
+	// typed input waits on the console while the command runs (sudo, with
+	// Debian's use_pty, relays and so swallows the console's pending input).
+	// The command's own stdin is /dev/null for the same reason.
 	if noStdin {
 		cmd = "{ " + cmd + "; } </dev/null"
 	}
-	line := fmt.Sprintf("printf '%%s-%%s\\n' KILNBEGIN %s; %s\nprintf '%%s-%%s-%%s\\n' KILNEND %s $?\n", n, cmd, n)
+	line := fmt.Sprintf("printf '%%s-%%s\\n' KILNBEGIN %s; %s; printf '%%s-%%s-%%s\\n' KILNEND %s $?\n", n, cmd, n)
 	if _, err := vm.Write([]byte(line)); err != nil {
 		return "", fmt.Errorf("qemutest: run: %w", err)
 	}
