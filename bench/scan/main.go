@@ -7,18 +7,28 @@
 //	          server exactly like the agent's chunks; the scanned instance and
 //	          scan are created beforehand, untimed, from the same inventory)
 //	kiln      kiln scan --root ROOT -o …: preflight, inventory, report, the walk
-//	          of the whole tree (package files compared with dpkg's md5sums)
+//	          of the whole tree (package files changed since their install
+//	          compared with dpkg's md5sums)
 //	          and the chunked overlay upload, timed as a whole
 //
 // LIST is the member list of the overlay kiln sent (downloaded from a warm-up
-// scan), so both sides carry the same files. The tree is a copy (cp -a
-// --reflink=auto) of -root, default the largest bootstrapped base of the e2e
-// cache, plus -files synthetic files of -size bytes in all under /opt/bench.
+// scan), so both sides carry the same files. The tree is, by default, a fresh
+// install of the largest bootstrapped base of the e2e cache: mmdebstrap with
+// that base's recipe (its meta.json), the cache's .debs copied in (-source
+// bootstrap, see bootstrapTree for why not a copy); or a copy (cp -a
+// --reflink=auto) of the base or of -root (-source copy: every file then has
+// the copy's ctime, as on a system restored from a backup, and the agent
+// verifies every package file by reading it). Either way -files synthetic
+// files of -size bytes in all are added under /opt/bench. With -work DIR the
+// prepared tree is kept there and reused by the next run with the same
+// settings.
 // The server takes a single-body upload of at most 256 MiB, which bounds the
 // overlay (the default load gives about 220 MiB). Peak RSS: see rss.go.
 // Both sides run -runs times, alternating, baseline first; it prints the
 // medians of files/s, MiB/s and peak RSS and the ratio kiln/baseline against
 // the targets (≥ 0.8× the baseline's throughput, agent peak RSS ≤ 100 MiB).
+// -cpuprofile, -memprofile and -trace profile one more scan afterwards
+// (profile.go); -runs 0 measures nothing else.
 // Run as root (the copy keeps owners and device nodes):
 //
 //	go run ./bench/scan -kiln bin/kiln
@@ -48,20 +58,27 @@ import (
 
 type config struct {
 	kiln, root, cache, work string
+	source                  string
 	files                   int
 	size                    int64
 	runs                    int
+	cpuprofile, trace       string
+	memprofile              string
 }
 
 func main() {
 	var c config
 	flag.StringVar(&c.kiln, "kiln", "bin/kiln", "kiln binary (built with CGO_ENABLED=0 go build when missing)")
 	flag.StringVar(&c.root, "root", "", "Debian tree to scan, copied first (default: the largest base under -cache)")
+	flag.StringVar(&c.source, "source", "", "how the scanned tree is made: bootstrap (mmdebstrap, as Kiln built the base; the default) or copy (cp -a of the tree; the default with -root)")
 	flag.StringVar(&c.cache, "cache", "/tmp/kiln-e2e-cache", "rootfs cache to take the default tree from")
 	flag.IntVar(&c.files, "files", 20000, "synthetic files added under /opt/bench of the copy (0: none)")
 	size := flag.String("size", "128M", "total size of the synthetic files (K, M, G: binary units)")
 	flag.IntVar(&c.runs, "runs", 3, "measured runs of each side (the median is reported)")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new temp dir, removed at the end)")
+	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "after the measured runs, profile one more scan (in-process upload.Run) into this file")
+	flag.StringVar(&c.memprofile, "memprofile", "", "after the measured runs, profile the allocations of one more scan (in-process upload.Run) into this file")
+	flag.StringVar(&c.trace, "trace", "", "after the measured runs, trace one more scan (in-process upload.Run) into this file")
 	flag.Parse()
 	var err error
 	if c.size, err = parseSize(*size); err != nil {
@@ -85,6 +102,10 @@ type result struct {
 	files  int64   // overlay files (server's totalFilesAdded)
 	bytes  int64   // overlay tar bytes (server's uncompressedBinarySize)
 	rssMiB float64 // peak RSS: the agent, or tar + curl
+	// cpu is the user+system time of the agent, or of tar + curl: what the
+	// side cost the machine, which a loaded machine's scheduler does not
+	// change as much as the wall time (the server's share is not in it).
+	cpu    time.Duration
 	detail string
 }
 
@@ -110,21 +131,64 @@ func run(ctx context.Context, c config) error {
 	} else if abs, err := filepath.Abs(src); err != nil || abs == "/" {
 		return fmt.Errorf("-root %q: give an offline Debian tree (it is copied)", src)
 	}
+	switch {
+	case c.source == "" && c.root == "":
+		c.source = "bootstrap"
+	case c.source == "":
+		c.source = "copy"
+	case c.source != "bootstrap" && c.source != "copy":
+		return fmt.Errorf("-source %q: bootstrap or copy", c.source)
+	}
+	keep := c.work != ""
 	if c.work == "" {
 		if c.work, err = os.MkdirTemp("", "kiln-scan-bench-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(c.work)
-	}
-
-	root := filepath.Join(c.work, "root")
-	fmt.Printf("copying %s to %s\n", src, root)
-	if err := copyTree(src, root); err != nil {
+		defer removeWork(c.work)
+	} else if err := os.MkdirAll(c.work, 0o755); err != nil {
 		return err
 	}
-	synth, err := addSynthetic(root, c.files, c.size)
+
+	// With -work, a tree prepared by an earlier run with the same settings is
+	// scanned again (a bootstrap takes minutes); ready records those settings.
+	root := filepath.Join(c.work, "root")
+	ready := filepath.Join(c.work, "root.ready")
+	want := fmt.Sprintf("source=%s src=%s files=%d size=%d\n", c.source, src, c.files, c.size)
+	if have, err := os.ReadFile(ready); keep && err == nil && string(have) == want {
+		fmt.Printf("reusing %s (%s of %s)\n", root, c.source, src)
+	} else {
+		// root.bootstrapped: the bootstrap of src is complete (the synthetic
+		// files, rewritten whole, may not be).
+		staged := filepath.Join(c.work, "root.bootstrapped")
+		if have, err := os.ReadFile(staged); keep && c.source == "bootstrap" && err == nil && string(have) == src {
+			fmt.Printf("reusing the bootstrap of %s at %s\n", src, root)
+		} else {
+			if _, err := os.Lstat(root); err == nil {
+				return fmt.Errorf("%s exists but was not prepared with these settings: remove it (or give another -work)", root)
+			}
+			if c.source == "bootstrap" {
+				fmt.Printf("bootstrapping %s as %s was (mmdebstrap: a few minutes)\n", root, src)
+				if err = bootstrapTree(ctx, c.cache, src, root); err == nil {
+					err = os.WriteFile(staged, []byte(src), 0o644)
+				}
+			} else {
+				fmt.Printf("copying %s to %s\n", src, root)
+				err = copyTree(src, root)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := addSynthetic(root, c.files, c.size); err != nil {
+			return fmt.Errorf("synthetic files: %w", err)
+		}
+		if err := os.WriteFile(ready, []byte(want), 0o644); err != nil {
+			return err
+		}
+	}
+	synth, err := syntheticBytes(root)
 	if err != nil {
-		return fmt.Errorf("synthetic files: %w", err)
+		return err
 	}
 	entries, treeBytes, err := treeStats(root)
 	if err != nil {
@@ -172,6 +236,9 @@ func run(ctx context.Context, c config) error {
 	dist := &uforge.Distribution{Name: uforge.Str("Debian"), Version: uforge.Str(rep.Distribution.VersionID), Arch: uforge.Str("x86_64")}
 
 	var base, agent []result
+	if c.runs <= 0 {
+		return profileScan(ctx, c, root, srv)
+	}
 	for i := 1; i <= c.runs; i++ {
 		b, err := baseline(ctx, srv, root, list, fmt.Sprintf("bench-baseline-%d", i), dist, report)
 		if err != nil {
@@ -197,14 +264,14 @@ func run(ctx context.Context, c config) error {
 	mb, mk := medianOf(base), medianOf(agent)
 	fmt.Printf("\nscan of %s + %d synthetic files: overlay of %d files, %.1f MiB; medians of %d runs\n",
 		src, c.files, warm.files, mib(warm.bytes), c.runs)
-	fmt.Printf("%-22s %9s %10s %9s %15s\n", "", "wall", "files/s", "MiB/s", "peak RSS")
-	fmt.Printf("%-22s %9s %10.0f %9.1f %11.1f MiB\n", "baseline tar | curl", round(mb.wall), mb.filesPerSec(), mb.mibPerSec(), mb.rssMiB)
-	fmt.Printf("%-22s %9s %10.0f %9.1f %11.1f MiB\n", "kiln scan -o", round(mk.wall), mk.filesPerSec(), mk.mibPerSec(), mk.rssMiB)
+	fmt.Printf("%-22s %9s %10s %9s %15s %9s\n", "", "wall", "files/s", "MiB/s", "peak RSS", "CPU")
+	fmt.Printf("%-22s %9s %10.0f %9.1f %11.1f MiB %9s\n", "baseline tar | curl", round(mb.wall), mb.filesPerSec(), mb.mibPerSec(), mb.rssMiB, round(mb.cpu))
+	fmt.Printf("%-22s %9s %10.0f %9.1f %11.1f MiB %9s\n", "kiln scan -o", round(mk.wall), mk.filesPerSec(), mk.mibPerSec(), mk.rssMiB, round(mk.cpu))
 	rf, rb := mk.filesPerSec()/mb.filesPerSec(), mk.mibPerSec()/mb.mibPerSec()
 	fmt.Printf("%-22s %9s %9.2f× %8.2f×\n", "ratio kiln/baseline", "", rf, rb)
 	fmt.Printf("targets: files/s ≥ 0.80× baseline %s, MiB/s ≥ 0.80× baseline %s, agent peak RSS ≤ 100 MiB %s\n",
 		verdict(rf >= 0.8), verdict(rb >= 0.8), verdict(mk.rssMiB <= 100))
-	return nil
+	return profileScan(ctx, c, root, srv)
 }
 
 // kilnScan times one `kiln scan -o` of root into a new instance, and reads
@@ -223,6 +290,7 @@ func kilnScan(ctx context.Context, kiln, root string, srv *server, name string) 
 	err = cmd.Wait()
 	r.wall = time.Since(start)
 	r.rssMiB = rss.peakMiB(cmd.ProcessState)
+	r.cpu = cpuTime(cmd.ProcessState)
 	if err != nil {
 		return r, 0, 0, fmt.Errorf("kiln scan: %v: %s", err, lastLines(stderr.String(), 10))
 	}
@@ -296,6 +364,7 @@ func baseline(ctx context.Context, srv *server, root, list, name string, dist *u
 		return r, fmt.Errorf("curl: %v: %s", curlRunErr, lastLines(curlOut.String(), 5))
 	}
 	r.rssMiB = tarRSS + curlRSS
+	r.cpu = cpuTime(tar.ProcessState) + cpuTime(curl.ProcessState)
 	r.detail = fmt.Sprintf("tar %.1f MiB + curl %.1f MiB", tarRSS, curlRSS)
 	fig, err := srv.completeScan(ctx, siid, sid)
 	if err != nil {
@@ -325,12 +394,20 @@ func medianOf(rs []result) result {
 		files:  rs[0].files,
 		bytes:  int64(med(func(r result) float64 { return float64(r.bytes) })),
 		rssMiB: med(func(r result) float64 { return r.rssMiB }),
+		cpu:    time.Duration(med(func(r result) float64 { return float64(r.cpu) })),
 	}
 }
 
+func cpuTime(ps *os.ProcessState) time.Duration {
+	if ps == nil {
+		return 0
+	}
+	return ps.UserTime() + ps.SystemTime()
+}
+
 func printRun(label string, r result) {
-	fmt.Printf("  %-11s %8s %8.0f files/s %7.1f MiB/s  peak RSS %.1f MiB  (%s)\n",
-		label, round(r.wall), r.filesPerSec(), r.mibPerSec(), r.rssMiB, r.detail)
+	fmt.Printf("  %-11s %8s %8.0f files/s %7.1f MiB/s  peak RSS %.1f MiB  CPU %s  (%s)\n",
+		label, round(r.wall), r.filesPerSec(), r.mibPerSec(), r.rssMiB, round(r.cpu), r.detail)
 }
 
 // ensureKiln builds the kiln binary at path when it is missing.

@@ -6,7 +6,9 @@
 //     (accounts, SSH keys, locale, filesystems, network, services), as a Report.
 //   - Overlay: streams, in a deterministic order, every filesystem entry that a
 //     fresh installation of the same packages would not reproduce (added files,
-//     modified package files), for the caller to archive and upload.
+//     modified package files), for the caller to archive and upload. Package
+//     files are compared with dpkg's md5sums, except those whose inode has not
+//     changed since dpkg installed them (owner.untouchedSince).
 //   - Preflight: the checks behind the agent's -P flag.
 //
 // Everything reads the scanned tree through tree, which resolves symlinks the way

@@ -103,6 +103,11 @@ type OverlayOptions struct {
 	// NoSHA256 leaves Entry.SHA256 empty, for a caller that hashes while it
 	// archives. Package files are still read to compare them with dpkg's md5.
 	NoSHA256 bool
+	// VerifyAll reads and compares every package file with dpkg's md5, even
+	// one whose inode has not changed since dpkg installed its package (its
+	// ctime is before the package's file list was written; see
+	// owner.untouchedSince). For filesystems whose ctimes cannot be trusted.
+	VerifyAll bool
 	// OnSkip, when set, is told about each entry left out because it could not be
 	// read or archived (called from Overlay's goroutine, in path order).
 	OnSkip func(path string, err error)
@@ -119,6 +124,9 @@ type OverlayStats struct {
 	Modified int64 `json:"modified"` // emitted with ReasonModified
 	Excluded int64 `json:"excluded"` // subtrees left out on purpose (defaults, Exclude, swap, foreign mounts)
 	Skipped  int64 `json:"skipped"`  // entries left out because unreadable or not archivable
+	// Untouched are package files taken as installed without reading them:
+	// their inode has not changed since dpkg installed them.
+	Untouched int64 `json:"untouched"`
 }
 
 // DefaultExcludes are the paths every overlay leaves out, with why:
@@ -141,7 +149,10 @@ func DefaultExcludes() []string {
 // packages afresh would not reproduce: entries no installed package provides
 // (ReasonAdded), and package files whose content differs from dpkg's record
 // (ReasonModified). Package-owned directories and symlinks count as unchanged:
-// dpkg records neither modes nor link targets.
+// dpkg records neither modes nor link targets. A package file whose inode has
+// not changed since dpkg installed it is not read at all (owner.untouchedSince
+// says why that is sound and which files are read anyway; VerifyAll reads
+// them all).
 //
 // Entries come in a deterministic order: depth first, each directory's names
 // sorted bytewise, a directory before its contents. Symlinks are never followed;
@@ -181,7 +192,7 @@ func Overlay(ctx context.Context, root string, opts OverlayOptions, fn func(Entr
 	defer cancel()
 	order := make(chan *item, 512) // the window of entries in flight, in path order
 	jobs := make(chan *item, 2*workers)
-	w := &walker{t: t, idx: idx, skip: skip, order: order, jobs: jobs, noSHA: opts.NoSHA256}
+	w := &walker{t: t, idx: idx, skip: skip, order: order, jobs: jobs, noSHA: opts.NoSHA256, verifyAll: opts.VerifyAll}
 	var wg sync.WaitGroup
 	var walkErr error
 	wg.Go(func() {
@@ -203,7 +214,7 @@ func Overlay(ctx context.Context, root string, opts OverlayOptions, fn func(Entr
 	emitErr := e.run(ctx, order)
 	cancel() // stops the walker and the workers when emission ended early
 	wg.Wait()
-	e.stats.Walked, e.stats.Excluded = w.walked, w.excluded
+	e.stats.Walked, e.stats.Excluded, e.stats.Untouched = w.walked, w.excluded, w.untouched
 	switch {
 	case emitErr != nil:
 		return e.stats, emitErr

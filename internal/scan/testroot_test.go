@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testRoot builds a small Debian tree in a temporary directory: files owned by
@@ -101,8 +102,46 @@ func (r *testRoot) conffile(p *testPkg, f, content string, flags ...string) {
 	p.conffiles = append(p.conffiles, strings.TrimSpace(" "+f+" "+md5hex(content)+" "+strings.Join(flags, " ")))
 }
 
-// commit writes the dpkg database: status, info/*.list, info/*.md5sums.
+// commit writes the dpkg database (status, info/*.list, info/*.md5sums) dated
+// back. The fixtures write package files, and change some, before the
+// database, which dpkg never does: it writes a package's .list after its
+// files, so a package file changed before that would have been replaced.
+// Dating the lists back makes every package file newer than its install, as
+// on a system restored from a copy: the walk reads and verifies every one,
+// which is what these tests are about. install writes the database as dpkg
+// does, for the tests of the ctime fast path (overlay_ctime_test.go).
 func (r *testRoot) commit() {
+	r.t.Helper()
+	r.install()
+	for _, l := range r.lists() {
+		if err := os.Chtimes(l, installedLongAgo, installedLongAgo); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// installedLongAgo is the install time commit gives the packages.
+var installedLongAgo = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// lists are the host paths of the packages' .list files.
+func (r *testRoot) lists() []string {
+	var out []string
+	for _, p := range r.pkgs {
+		out = append(out, r.host("/var/lib/dpkg/info/"+p.infoName()+".list"))
+	}
+	return out
+}
+
+func (p *testPkg) infoName() string {
+	if p.multiArch == "same" {
+		return p.name + ":" + p.arch
+	}
+	return p.name
+}
+
+// install writes the dpkg database now: every file written so far predates
+// its package's install, as dpkg leaves them.
+func (r *testRoot) install() {
 	r.t.Helper()
 	var status strings.Builder
 	for _, p := range r.pkgs {
@@ -120,10 +159,7 @@ func (r *testRoot) commit() {
 		}
 		fmt.Fprintf(&status, "Description: the %s package\n a long description\n .\n with a paragraph: Status: not a field\n\n", p.name)
 
-		info := p.name
-		if p.multiArch == "same" {
-			info += ":" + p.arch
-		}
+		info := p.infoName()
 		slices.Sort(p.list)
 		r.write("/var/lib/dpkg/info/"+info+".list", "/.\n"+strings.Join(p.list, "\n")+"\n")
 		if len(p.md5sums) > 0 {

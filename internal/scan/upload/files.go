@@ -3,6 +3,7 @@ package upload
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,9 +52,60 @@ func (r *scannedRoot) host(p string) string {
 	return filepath.Join(r.dir, filepath.FromSlash(p))
 }
 
+// rawFile is a file open for reading by its bare descriptor. The archiver
+// opens every file it archives once, reads it whole and closes it: an
+// *os.File would cost two more system calls per file (fcntl, and epoll_ctl to
+// try the poller, which refuses regular files), a finalizer and its
+// allocations, for nothing.
+type rawFile struct {
+	fd   int
+	path string // in the scanned system, for errors
+}
+
+// Close closes the descriptor.
+func (f *rawFile) Close() error {
+	if f.fd < 0 {
+		return nil
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
+}
+
+// Read reads from the file, retrying on EINTR; 0 bytes and io.EOF at the end.
+func (f *rawFile) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(f.fd, p)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return 0, &os.PathError{Op: "read", Path: f.path, Err: err}
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// stat is fstat(2) of the open file.
+func (f *rawFile) stat() (unix.Stat_t, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstat(f.fd, &st)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return st, &os.PathError{Op: "fstat", Path: f.path, Err: err}
+		}
+		return st, nil
+	}
+}
+
 // openFile opens the entry at p for reading without following any symlink and
 // without blocking on a FIFO swapped in since the walk.
-func (r *scannedRoot) openFile(p string) (*os.File, error) {
+func (r *scannedRoot) openFile(p string) (*rawFile, error) {
 	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
 	rel := strings.TrimLeft(p, "/")
 	if r.openat2 {
@@ -64,14 +116,23 @@ func (r *scannedRoot) openFile(p string) (*os.File, error) {
 		}
 		switch {
 		case err == nil:
-			return os.NewFile(uintptr(fd), r.host(p)), nil
+			return &rawFile{fd: fd, path: p}, nil
 		case errors.Is(err, unix.ENOSYS):
 			r.openat2 = false // an old kernel, or a sandbox that hides openat2
 		default:
 			return nil, &os.PathError{Op: "openat2", Path: p, Err: err}
 		}
 	}
-	return os.OpenFile(r.host(p), flags, 0)
+	for {
+		fd, err := unix.Open(r.host(p), flags, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		return &rawFile{fd: fd, path: p}, nil
+	}
 }
 
 // archivedXattrs are the extended attributes an overlay keeps: file
@@ -84,12 +145,13 @@ func archivedXattr(name string) bool {
 
 // xattrs reads the archived extended attributes, through f when it is open
 // (regular files) or by path without following a symlink. buf is scratch
-// space of at least 64 KiB, the largest list and value Linux allows.
-func (r *scannedRoot) xattrs(f *os.File, p string, buf []byte) (map[string]string, error) {
+// space of at least 64 KiB, the largest list and value Linux allows. One
+// listxattr per entry; a getxattr only for the attributes kept.
+func (r *scannedRoot) xattrs(f *rawFile, p string, buf []byte) (map[string]string, error) {
 	var n int
 	var err error
 	if f != nil {
-		n, err = unix.Flistxattr(int(f.Fd()), buf)
+		n, err = unix.Flistxattr(f.fd, buf)
 	} else {
 		n, err = unix.Llistxattr(r.host(p), buf)
 	}
@@ -98,6 +160,9 @@ func (r *scannedRoot) xattrs(f *os.File, p string, buf []byte) (map[string]strin
 			return nil, nil // the filesystem has none
 		}
 		return nil, fmt.Errorf("list xattrs: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
 	}
 	var names []string
 	for name := range strings.SplitSeq(string(buf[:n]), "\x00") {
@@ -108,7 +173,7 @@ func (r *scannedRoot) xattrs(f *os.File, p string, buf []byte) (map[string]strin
 	var recs map[string]string
 	for _, name := range names {
 		if f != nil {
-			n, err = unix.Fgetxattr(int(f.Fd()), name, buf)
+			n, err = unix.Fgetxattr(f.fd, name, buf)
 		} else {
 			n, err = unix.Lgetxattr(r.host(p), name, buf)
 		}

@@ -23,6 +23,9 @@ type OverlayOptions struct {
 	// only modified package entries are sent: the rebuild needs them (changed
 	// configuration files) even when the user did not ask for an overlay.
 	All bool
+	// VerifyAll reads every package file to compare it with dpkg's md5, even
+	// those unchanged since their install (scan.OverlayOptions.VerifyAll).
+	VerifyAll bool
 	// Progress, when set, is told the files and bytes archived so far after each
 	// member.
 	Progress func(files, bytes int64)
@@ -70,25 +73,37 @@ func WriteOverlay(ctx context.Context, w io.Writer, root string, opts OverlayOpt
 	for _, err := range errs {
 		log.Warn("scan: overlay owners archived without names", "err", err)
 	}
-	// Batching the small writes (headers, small files) matters: w is usually a
-	// pipe, where each Write is a hand-off to the uploader's goroutine.
-	bw := bufio.NewWriterSize(w, 256<<10)
+	// The uploader's writer is a buffer already (its chunks); any other w gets
+	// the small writes (headers, small files) batched.
+	var bw *bufio.Writer
+	tw := tar.NewWriter(w)
+	chunks, _ := w.(*chunkWriter)
+	if chunks == nil {
+		bw = bufio.NewWriterSize(w, 256<<10)
+		tw = tar.NewWriter(bw)
+	}
 	a := &archiver{
-		ctx: ctx, root: sr, tw: tar.NewWriter(bw), owners: own, all: opts.All, log: log, progress: opts.Progress,
+		ctx: ctx, root: sr, tw: tw, chunks: chunks, owners: own, all: opts.All, log: log, progress: opts.Progress,
 		buf: make([]byte, 256<<10), xbuf: make([]byte, 64<<10),
 		written: map[string]bool{}, skipped: map[string]bool{}, moved: map[string]string{},
 	}
+	a.startWriter()
 	a.stats.Overlay, err = scan.Overlay(ctx, sr.dir, scan.OverlayOptions{
-		Exclude: opts.Exclude, NoSHA256: true, Logger: log,
+		Exclude: opts.Exclude, NoSHA256: true, VerifyAll: opts.VerifyAll, Logger: log,
 	}, a.add)
+	if werr := a.stopWriter(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return a.stats, err
 	}
 	if err := a.tw.Close(); err != nil {
 		return a.stats, fmt.Errorf("overlay: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return a.stats, fmt.Errorf("overlay: %w", err)
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return a.stats, fmt.Errorf("overlay: %w", err)
+		}
 	}
 	return a.stats, nil
 }
@@ -98,13 +113,26 @@ type archiver struct {
 	ctx      context.Context
 	root     *scannedRoot
 	tw       *tar.Writer
+	chunks   *chunkWriter // what tw writes to, when it is the uploader's (see copyContent)
 	owners   owners
 	all      bool
 	log      *slog.Logger
 	progress func(files, bytes int64)
 	buf      []byte // file copy buffer, reused
 	xbuf     []byte // xattr scratch, reused
-	stats    Stats
+	stats    Stats  // Entries, Files, Bytes, Changed: the writer's; the rest add's
+
+	// The members go in two stages, each in a goroutine of its own: add (the
+	// walk's callback) opens each file, reads its metadata and makes its
+	// header; the writer (writeMember) writes headers and contents into tw,
+	// in the same order. Each stage is about half of the per-file system
+	// calls, so the two overlap. queue holds the members in between (and
+	// their open files: at most its capacity); nil means add writes them
+	// itself. failed is closed when the writer has failed, with werr.
+	queue  chan tarMember
+	failed chan struct{}
+	wdone  chan struct{}
+	werr   error
 
 	// Where a hard link's first path went. The walk makes the second path of
 	// an inode a link to the first; that first may not be in the archive
@@ -162,8 +190,90 @@ func (a *archiver) add(e scan.Entry) error {
 	default:
 		a.skip(e.Path, fmt.Errorf("kind %s not archived", e.Kind))
 	}
-	if err != nil {
-		return err
+	return err
+}
+
+// tarMember is a tar member on its way from add to the writer: its header, and
+// for a regular file the open file to copy (the writer closes it).
+type tarMember struct {
+	hdr  *tar.Header
+	f    *rawFile
+	path string
+}
+
+const memberQueue = 64
+
+func (a *archiver) startWriter() {
+	a.queue = make(chan tarMember, memberQueue)
+	a.failed = make(chan struct{})
+	a.wdone = make(chan struct{})
+	go func() {
+		defer close(a.wdone)
+		for m := range a.queue {
+			if a.werr != nil {
+				m.close()
+				continue
+			}
+			if err := a.writeMember(m); err != nil {
+				a.werr = err
+				close(a.failed)
+			}
+		}
+	}()
+}
+
+// stopWriter waits for the writer to write what is queued; its error.
+func (a *archiver) stopWriter() error {
+	if a.queue == nil {
+		return nil
+	}
+	close(a.queue)
+	<-a.wdone
+	a.queue = nil
+	return a.werr
+}
+
+func (m tarMember) close() {
+	if m.f != nil {
+		m.f.Close()
+	}
+}
+
+// emit passes a member to the writer (or writes it, without one).
+func (a *archiver) emit(m tarMember) error {
+	if a.queue == nil {
+		return a.writeMember(m)
+	}
+	select {
+	case a.queue <- m:
+		return nil
+	case <-a.failed:
+		m.close()
+		return a.werr
+	case <-a.ctx.Done():
+		m.close()
+		return a.ctx.Err()
+	}
+}
+
+// writeMember writes a member's header and content, and counts it.
+func (a *archiver) writeMember(m tarMember) error {
+	defer m.close()
+	if err := a.tw.WriteHeader(m.hdr); err != nil {
+		return fmt.Errorf("overlay %s: %w", m.path, err)
+	}
+	a.stats.Entries++
+	if m.f != nil {
+		changed, err := a.copyContent(m.f, m.hdr.Size)
+		if err != nil {
+			return fmt.Errorf("overlay %s: %w", m.path, err)
+		}
+		if changed != nil {
+			a.stats.Changed++
+			a.log.Warn("scan: file changed while archived; member kept at its header's size", "path", m.path, "size", m.hdr.Size, "why", changed)
+		}
+		a.stats.Files++
+		a.stats.Bytes += m.hdr.Size
 	}
 	if a.progress != nil {
 		a.progress(a.stats.Files, a.stats.Bytes)
@@ -192,11 +302,7 @@ func (a *archiver) writeMeta(e scan.Entry, hdr *tar.Header, xattrs bool) error {
 		}
 		hdr.PAXRecords = recs
 	}
-	if err := a.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("overlay %s: %w", e.Path, err)
-	}
-	a.stats.Entries++
-	return nil
+	return a.emit(tarMember{hdr: hdr, path: e.Path})
 }
 
 // skip counts an entry that could not be archived.

@@ -23,6 +23,9 @@ type Options struct {
 	Overlay bool     // -o: archive every added and modified entry
 	Exclude []string // -e: absolute paths left out
 	TempDir string   // -t: only checked for free space; nothing is staged
+	// VerifyAll reads every package file, even those whose inode has not
+	// changed since dpkg installed them (scan.OverlayOptions.VerifyAll).
+	VerifyAll bool
 
 	AgentVersion string
 	ChunkSize    int           // default DefaultChunkSize
@@ -47,7 +50,8 @@ type Result struct {
 
 // Run scans the system at o.Root and sends the scan: local preflight checks,
 // inventory, the scanned instance found or created, the report uploaded as a
-// new scan, then the overlay archived and uploaded in one stream.
+// new scan, then the overlay uploaded in one stream as it is archived (the
+// archiving starts with the inventory, and waits for the scan to send).
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Client == nil || o.User == "" || o.Name == "" {
 		return nil, errors.New("scan: a client, a user and an instance name are required")
@@ -69,6 +73,36 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			log.Warn("scan: preflight", "check", c.Name, "detail", c.Detail)
 		}
 	}
+
+	// The overlay's archive does not depend on the scan it goes to: it is
+	// started now, and fills the upload's chunk buffers while the inventory
+	// is taken and the report sent (the package index and the first part of
+	// the walk overlap those round trips); sending starts once the scan exists.
+	p := newProgress(o.Progress, o.ProgressInterval)
+	up := &Uploader{
+		Client: o.Client, User: o.User,
+		ChunkSize: o.ChunkSize, MaxRetryTime: o.MaxRetryTime, RetryWait: o.RetryWait,
+		Progress: p.sent, Logger: log,
+	}
+	overlay := startOverlay(ctx, root,
+		OverlayOptions{Exclude: o.Exclude, All: o.Overlay, VerifyAll: o.VerifyAll, Progress: p.archived, Logger: log}, up)
+	res, err := sendReport(ctx, o, root, log)
+	if err != nil {
+		overlay.abort()
+		return nil, err
+	}
+	up.InstanceID, up.ScanID = res.InstanceID, res.ScanID
+	res.Overlay, res.Size, res.SHA256, err = overlay.send(ctx, up)
+	p.finish(err == nil)
+	if err != nil {
+		return nil, fmt.Errorf("scan %d of instance %d: overlay: %w", res.ScanID, res.InstanceID, err)
+	}
+	return res, nil
+}
+
+// sendReport takes the inventory of root and sends it as a new scan of the
+// scanned instance o.Name, created if needed.
+func sendReport(ctx context.Context, o Options, root string, log *slog.Logger) (*Result, error) {
 	report, err := scan.Inventory(ctx, root, scan.InventoryOptions{AgentVersion: o.AgentVersion, Logger: log})
 	if err != nil {
 		return nil, err
@@ -89,19 +123,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	log.Info("scan: report sent", "instance", res.InstanceID, "scan", res.ScanID, "packages", len(report.Packages))
-
-	p := newProgress(o.Progress, o.ProgressInterval)
-	up := &Uploader{
-		Client: o.Client, User: o.User, InstanceID: res.InstanceID, ScanID: res.ScanID,
-		ChunkSize: o.ChunkSize, MaxRetryTime: o.MaxRetryTime, RetryWait: o.RetryWait,
-		Progress: p.sent, Logger: log,
-	}
-	res.Overlay, res.Size, res.SHA256, err = SendOverlay(ctx, root,
-		OverlayOptions{Exclude: o.Exclude, All: o.Overlay, Progress: p.archived, Logger: log}, up)
-	p.finish(err == nil)
-	if err != nil {
-		return nil, fmt.Errorf("scan %d of instance %d: overlay: %w", res.ScanID, res.InstanceID, err)
-	}
 	return res, nil
 }
 

@@ -189,7 +189,8 @@ func TestPreflight(t *testing.T) {
 }
 
 // TestSendOverlayMemoryBounded streams a 200 MiB file through the whole
-// pipeline (archive, pipe, upload, in-process server): the heap stays flat.
+// pipeline (archive into the chunks, upload, in-process server): the heap
+// stays flat.
 func TestSendOverlayMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -220,7 +221,7 @@ func TestSendOverlayMemoryBounded(t *testing.T) {
 	}
 	t.Logf("pipeline: %d MiB in %v (%.0f MiB/s); peak HeapInuse %.1f MiB", size>>20, el.Round(time.Millisecond),
 		float64(size>>20)/el.Seconds(), float64(peak)/(1<<20))
-	if peak > 48<<20 {
+	if peak > DefaultChunkBuffers*DefaultChunkSize+16<<20 {
 		t.Errorf("peak HeapInuse %.1f MiB", float64(peak)/(1<<20))
 	}
 }
@@ -234,5 +235,32 @@ func TestSendOverlayArchiveErrorStopsUpload(t *testing.T) {
 	}
 	if state, _, _, _, _ := sc.State(); state != "open" {
 		t.Errorf("server state %s", state)
+	}
+}
+
+// The overlay is archived from the start, alongside the inventory: a run that
+// fails before its scan exists stops the archiver, sends no overlay and
+// leaves no file open.
+func TestRunRefusedStopsTheArchive(t *testing.T) {
+	r, _, _ := buildOverlayRoot(t)
+	srv := uploadtest.NewServer(t, "alice", "pw")
+	srv.AddInstance("web01", false) // scanned without overlay: -o is refused
+	o := runOptions(t, srv, r.Dir)
+	o.Overlay = true
+	before := openFDs(t)
+	_, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "is not allowed") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, c := range srv.Calls() {
+		if strings.Contains(c, "/overlay") {
+			t.Errorf("overlay request: %s", c)
+		}
+	}
+	if len(srv.Scans()) != 0 {
+		t.Error("a scan was created")
+	}
+	if after := openFDs(t); after > before {
+		t.Errorf("%d descriptors open after the run, %d before", after, before)
 	}
 }

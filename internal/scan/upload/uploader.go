@@ -28,8 +28,22 @@ import (
 // what the server has; a 409 with messageId MessageScanTerminal (Kiln's API
 // sends it as "kiln.scan.terminal") means the scan was cancelled or failed on
 // the server.
+//
+// DefaultChunkSize and DefaultChunkBuffers bound the agent's memory for the
+// upload to 16 MiB: one chunk being filled by the archiver while the other is
+// sent. Two are enough for neither side to wait while the other has work:
+// when the archiver is the slower, the next chunk is full by the time the
+// sender is done with the last one. Larger chunks buy little: against Kiln's
+// server on loopback a request costs well under a millisecond besides its
+// bytes (96 MiB in 4 MiB chunks took 266 ms to send, in 16 MiB chunks
+// 276 ms), while every buffer is live heap, which the Go runtime lets garbage
+// match before it collects: each MiB of buffer costs about two of RSS, of the
+// agent's 100 MB budget. The server takes up to service.MaxChunkBytes
+// (256 MiB) per request; ChunkSize can say more for a link with a long round
+// trip, which each chunk waits for once.
 const (
 	DefaultChunkSize    = 8 << 20
+	DefaultChunkBuffers = 2
 	ReceivedHeader      = "X-Kiln-Overlay-Received"
 	MessageScanTerminal = "scan.terminal"
 )
@@ -68,6 +82,7 @@ type Uploader struct {
 	User               string
 	InstanceID, ScanID int64
 	ChunkSize          int              // default DefaultChunkSize
+	ChunkBuffers       int              // chunks in memory at most (at least 2); default DefaultChunkBuffers
 	Progress           func(sent int64) // bytes the server has acknowledged, after each chunk
 	MaxRetryTime       time.Duration    // default DefaultMaxRetryTime
 	RetryWait          time.Duration    // first backoff delay, doubled per failure (default 1s)
@@ -75,57 +90,82 @@ type Uploader struct {
 }
 
 // Upload sends everything r yields and completes the overlay with its size and
-// SHA-256 (hex), which it returns. One chunk is read while the previous one is
-// sent: at most two chunks are in memory. r must end with io.EOF; any other
-// error aborts the upload without completing it.
+// SHA-256 (hex), which it returns. r is read straight into the chunk buffers
+// while earlier chunks are sent: at most ChunkBuffers chunks are in memory. r
+// must end with io.EOF; any other error aborts the upload without completing
+// it.
 //
 // When Upload fails it does not wait for a Read of r in progress: the caller
-// closes r (the pipe from WriteOverlay) to release it.
+// closes r to release it.
 func (u *Uploader) Upload(ctx context.Context, r io.Reader) (size int64, sum string, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan []byte, 2)
-	for range 2 {
-		free <- make([]byte, u.chunkSize())
-	}
-	full := make(chan chunk, 1)
-	go readChunks(ctx, r, free, full)
+	w := u.newWriter(ctx)
+	go func() {
+		_, err := w.ReadFrom(r)
+		w.close(err)
+	}()
+	return u.send(ctx, w)
+}
 
+// newWriter is the write end of an upload: what is written to it, then
+// close(nil), is what send sends. A failed send ends ctx, which fails the
+// writer's Write.
+func (u *Uploader) newWriter(ctx context.Context) *chunkWriter {
+	return newChunkWriter(ctx, u.chunkSize(), u.chunkBuffers())
+}
+
+// send uploads the chunks w ships, in order, each as soon as it is full, and
+// completes the overlay with the last one. The stream's SHA-256 is computed
+// by a goroutine of its own, chunk by chunk, while the chunk is on its way to
+// the server (only the last one waits for it: its request declares the sum);
+// a buffer goes back to the writer once both are done with it.
+func (u *Uploader) send(ctx context.Context, w *chunkWriter) (size int64, sum string, err error) {
+	h := sha256.New()
+	toHash := make(chan []byte, w.depth)
+	hashed := make(chan struct{}, w.depth)
+	defer close(toHash)
+	go func() {
+		for b := range toHash {
+			h.Write(b)
+			hashed <- struct{}{}
+		}
+	}()
+	log := u.logger()
 	var off int64
 	for {
 		var c chunk
+		waitStart := time.Now()
 		select {
-		case c = <-full:
+		case c = <-w.full:
 		case <-ctx.Done():
 			return off, "", ctx.Err()
 		}
 		if c.err != nil {
 			return off, "", fmt.Errorf("overlay stream: %w", c.err)
 		}
+		waited := time.Since(waitStart)
+		sendStart := time.Now()
+		toHash <- c.data
 		var fin *final
 		if c.last {
-			fin = &final{size: off + int64(len(c.data)), sha256: c.sha256}
+			<-hashed
+			fin = &final{size: off + int64(len(c.data)), sha256: hex.EncodeToString(h.Sum(nil))}
 		}
 		if err := u.sendChunk(ctx, off, c.data, fin); err != nil {
 			return off, "", err
 		}
+		log.Debug("scan: overlay chunk stored", "offset", off, "bytes", len(c.data), "waited", waited, "sent", time.Since(sendStart))
 		off += int64(len(c.data))
 		if u.Progress != nil {
 			u.Progress(off)
 		}
 		if c.last {
-			return off, c.sha256, nil
+			return off, fin.sha256, nil
 		}
-		free <- c.data[:cap(c.data)]
+		<-hashed
+		w.free <- c.data[:0] // never blocks: it holds every buffer there is
 	}
-}
-
-// chunk is one piece of the stream; the last one carries the stream's SHA-256.
-type chunk struct {
-	data   []byte
-	last   bool
-	sha256 string
-	err    error
 }
 
 // final is what the completing request declares.
@@ -134,35 +174,11 @@ type final struct {
 	sha256 string
 }
 
-// readChunks fills the free buffers from r in turn and hands them over in order.
-func readChunks(ctx context.Context, r io.Reader, free <-chan []byte, full chan<- chunk) {
-	h := sha256.New()
-	for {
-		var buf []byte
-		select {
-		case buf = <-free:
-		case <-ctx.Done():
-			return
-		}
-		n, err := io.ReadFull(r, buf)
-		h.Write(buf[:n])
-		c := chunk{data: buf[:n]}
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-			c.last, c.sha256 = true, hex.EncodeToString(h.Sum(nil))
-		default:
-			c.err = err
-		}
-		select {
-		case full <- c:
-		case <-ctx.Done():
-			return
-		}
-		if c.last || c.err != nil {
-			return
-		}
+func (u *Uploader) chunkBuffers() int {
+	if u.ChunkBuffers > 0 {
+		return u.ChunkBuffers
 	}
+	return DefaultChunkBuffers
 }
 
 func (u *Uploader) chunkSize() int {

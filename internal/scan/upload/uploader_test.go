@@ -335,9 +335,9 @@ func heapSampler() (stop func() uint64) {
 	}
 }
 
-// TestUploadMemoryBounded sends 200 MiB in 8 MiB chunks: the heap (client and
-// the in-process fake server together) must stay far below the agent's 100 MB
-// budget, since at most two chunks are held. It also measures MiB/s over loopback.
+// TestUploadMemoryBounded sends 200 MiB in DefaultChunkSize chunks: the heap
+// (client and the in-process fake server together) must stay far below the
+// agent's 100 MB budget, since at most DefaultChunkBuffers chunks are held. It also measures MiB/s over loopback.
 func TestUploadMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -365,7 +365,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 	}
 	t.Logf("upload: %d MiB in %v: %.0f MiB/s over loopback (CRC-32 and SHA-256 on both sides); peak HeapInuse %.1f MiB",
 		total>>20, el.Round(time.Millisecond), float64(total>>20)/el.Seconds(), float64(peak)/(1<<20))
-	if peak > 48<<20 {
-		t.Errorf("peak HeapInuse %.1f MiB: more than two chunks in memory?", float64(peak)/(1<<20))
+	if peak > DefaultChunkBuffers*DefaultChunkSize+16<<20 {
+		t.Errorf("peak HeapInuse %.1f MiB: more than %d chunks in memory?", float64(peak)/(1<<20), DefaultChunkBuffers)
 	}
 }

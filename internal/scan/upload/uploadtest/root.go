@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Root is a synthetic Debian tree in a temporary directory: files owned by fake
@@ -102,8 +103,28 @@ func (r *Root) Conffile(p *Pkg, f, content string) {
 	p.conffiles = append(p.conffiles, f+" "+md5hex(content))
 }
 
-// Commit writes the dpkg database: status, info/*.list, info/*.md5sums.
+// Commit writes the dpkg database (status, info/*.list, info/*.md5sums)
+// dated back: the tree's package files, written (and changed) before it, are
+// then all newer than their packages' install, as on a system restored from a
+// copy, and the scan reads and verifies every one. Install dates it now, as
+// dpkg does after unpacking: the files written before it are then taken as
+// installed unless changed since (see internal/scan's owner.untouchedSince).
 func (r *Root) Commit() {
+	r.T.Helper()
+	r.Install()
+	for _, p := range r.pkgs {
+		l := r.Host("/var/lib/dpkg/info/" + p.name + ".list")
+		if err := os.Chtimes(l, installedLongAgo, installedLongAgo); err != nil {
+			r.T.Fatal(err)
+		}
+	}
+}
+
+// installedLongAgo is the install time Commit gives the packages.
+var installedLongAgo = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Install writes the dpkg database now (see Commit).
+func (r *Root) Install() {
 	r.T.Helper()
 	var status strings.Builder
 	for _, p := range r.pkgs {
