@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/distro"
-	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
@@ -91,8 +91,12 @@ func runBaseline(ctx context.Context, s *spec.Spec, dir string) (time.Duration, 
 		return 0, err
 	}
 	codename, _ := spec.Codename(s.Distribution.Release)
+	pl, err := plan.New(s, plan.Options{})
+	if err != nil {
+		return 0, err
+	}
 	var names []string
-	for _, p := range rootfs.PackageSet(s) {
+	for _, p := range pl.Packages {
 		names = append(names, p.Name)
 	}
 	variant := s.Distribution.Variant

@@ -30,9 +30,9 @@ import (
 	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/service"
-	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -196,7 +196,7 @@ func load(url string, rate int, d time.Duration) ([]time.Duration, int) {
 // reports progress every 200 ms.
 type busyGenerator struct{}
 
-func (busyGenerator) Run(ctx context.Context, s *spec.Spec, outDir string, progress generate.Progress) (*generate.Result, error) {
+func (busyGenerator) Run(ctx context.Context, p *plan.Plan, outDir string, progress generate.Progress) (*generate.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	done := make(chan error, 1)

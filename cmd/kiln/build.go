@@ -12,8 +12,8 @@ import (
 
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/spec"
-	"github.com/kilnhq/kiln/internal/target/pack"
 )
 
 type buildOptions struct {
@@ -25,6 +25,7 @@ type buildOptions struct {
 	mirror     string
 	cacheMaxGB int64
 	logLevel   string
+	planOnly   bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -35,6 +36,10 @@ func newBuildCmd() *cobra.Command {
 		Long: `Build a machine image from a build spec (YAML or JSON, see docs/spec.md):
 bootstrap Debian with mmdebstrap (cached), configure it, lay out a GPT disk
 that boots on BIOS and UEFI, and write it in the requested format.
+
+The spec is first planned (internal/plan: the full package set, the
+platform's conventions, the disk layout, how the artifact is encoded and
+packaged); --plan-only prints that plan as JSON and builds nothing.
 
 The artifact, a .sha256 file and a .manifest.json (size, checksum, installed
 packages) are written to --out. Caches live under --data.`,
@@ -54,6 +59,7 @@ packages) are written to --out. Caches live under --data.`,
 	f.StringVar(&o.mirror, "mirror", "", "Debian mirror (default: the one apt is configured with)")
 	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	f.BoolVar(&o.planOnly, "plan-only", false, "print the plan (JSON) and build nothing")
 	_ = cmd.MarkFlagRequired("spec")
 	return cmd
 }
@@ -77,7 +83,18 @@ func runBuild(cmd *cobra.Command, o buildOptions) error {
 	if cmd.Flags().Changed("compress") {
 		s.Output.Compress = o.compress
 	}
-	pack.ApplyConventions(s)
+	pl, err := plan.New(s, plan.Options{})
+	if err != nil {
+		return err
+	}
+	if o.planOnly {
+		b, err := pl.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+		return err
+	}
 	var mirrors *distro.Mirrors
 	if o.mirror != "" {
 		mirrors, err = distro.NewMirrors(o.mirror, nil)
@@ -97,7 +114,7 @@ func runBuild(cmd *cobra.Command, o buildOptions) error {
 	start := time.Now()
 	errOut := cmd.ErrOrStderr()
 	last := ""
-	res, err := eng.Run(cmd.Context(), s, o.out, func(u generate.Update) {
+	res, err := eng.Run(cmd.Context(), pl, o.out, func(u generate.Update) {
 		line := fmt.Sprintf("[%3d%%] %-9s %s", u.Percent, u.Stage, u.Message)
 		if line != last {
 			fmt.Fprintln(errOut, line)

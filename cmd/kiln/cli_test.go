@@ -22,6 +22,7 @@ import (
 	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/spec"
@@ -42,7 +43,8 @@ type fastGen struct {
 	specs []*spec.Spec
 }
 
-func (g *fastGen) Run(ctx context.Context, s *spec.Spec, outDir string, progress generate.Progress) (*generate.Result, error) {
+func (g *fastGen) Run(ctx context.Context, p *plan.Plan, outDir string, progress generate.Progress) (*generate.Result, error) {
+	s := &p.Spec
 	g.mu.Lock()
 	hold, fail := g.hold, g.fail
 	g.specs = append(g.specs, s)

@@ -46,7 +46,11 @@ func (s *Server) regenerateImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.svc.RegenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid, force)
+	reproduce, err := r.boolParam("reproduce")
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.svc.RegenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid, force, reproduce)
 	if err != nil {
 		return nil, err
 	}

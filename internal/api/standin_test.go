@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/spec"
 )
@@ -22,7 +23,7 @@ type standIn struct {
 	mu    sync.Mutex
 	hold  chan struct{} // while non-nil, Run waits on it (or on ctx)
 	fail  string
-	specs []*spec.Spec // every spec Run received
+	plans []*plan.Plan // every plan Run received
 }
 
 func (g *standIn) holdRuns() {
@@ -46,10 +47,11 @@ func (g *standIn) failWith(msg string) {
 	g.fail = msg
 }
 
-func (g *standIn) Run(ctx context.Context, s *spec.Spec, outDir string, progress generate.Progress) (*generate.Result, error) {
+func (g *standIn) Run(ctx context.Context, p *plan.Plan, outDir string, progress generate.Progress) (*generate.Result, error) {
+	s := &p.Spec
 	g.mu.Lock()
 	hold, fail := g.hold, g.fail
-	g.specs = append(g.specs, s)
+	g.plans = append(g.plans, p)
 	g.mu.Unlock()
 	progress(generate.Update{Stage: generate.StageRootfs, Percent: 10, Message: "bootstrapping debian (stand-in)"})
 	if hold != nil {
@@ -78,21 +80,28 @@ func (g *standIn) Run(ctx context.Context, s *spec.Spec, outDir string, progress
 }
 
 func (g *standIn) lastSpec() *spec.Spec {
+	if p := g.lastPlan(); p != nil {
+		return &p.Spec
+	}
+	return nil
+}
+
+func (g *standIn) lastPlan() *plan.Plan {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.specs) == 0 {
+	if len(g.plans) == 0 {
 		return nil
 	}
-	return g.specs[len(g.specs)-1]
+	return g.plans[len(g.plans)-1]
 }
 
 // specFor returns the last spec Run received for a target format.
 func (g *standIn) specFor(format string) *spec.Spec {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for i := len(g.specs) - 1; i >= 0; i-- {
-		if g.specs[i].Output.Format == format {
-			return g.specs[i]
+	for i := len(g.plans) - 1; i >= 0; i-- {
+		if g.plans[i].Spec.Output.Format == format {
+			return &g.plans[i].Spec
 		}
 	}
 	return nil

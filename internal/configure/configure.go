@@ -28,21 +28,28 @@ type options struct {
 	kind Kind
 }
 
-// Kind is what the tree becomes, which decides the steps that apply.
-type Kind int
+// Kind is what the tree becomes, which decides the steps that apply. It is
+// chosen by the plan (internal/plan) and stored with it, hence a string.
+type Kind string
 
 const (
 	// Machine boots its own kernel: every step applies (the default).
-	Machine Kind = iota
+	Machine Kind = "machine"
 	// SystemContainer runs its own init (LXC): no consoles to log in on.
-	SystemContainer
+	SystemContainer Kind = "system-container"
 	// AppContainer runs one process (Docker, OCI): no init, so neither
 	// consoles nor a network configuration (the runtime provides it).
-	AppContainer
+	AppContainer Kind = "app-container"
 )
 
-// WithKind says what the tree becomes (Machine when not given).
-func WithKind(k Kind) Option { return func(o *options) { o.kind = k } }
+// WithKind says what the tree becomes (Machine when not given or empty).
+func WithKind(k Kind) Option {
+	return func(o *options) {
+		if k != "" {
+			o.kind = k
+		}
+	}
+}
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -54,7 +61,7 @@ func WithTime(t time.Time) Option { return func(o *options) { o.now = t } }
 // Apply writes in into the tree at root. The spec is expected to be validated
 // (spec.Parse); Apply still refuses what would corrupt the tree.
 func Apply(ctx context.Context, root string, in spec.Install, opts ...Option) error {
-	o := options{log: slog.New(slog.DiscardHandler), now: time.Now()}
+	o := options{log: slog.New(slog.DiscardHandler), now: time.Now(), kind: Machine}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -47,7 +47,7 @@ func TestApplyKinds(t *testing.T) {
 	} {
 		root := fakeTree(t)
 		if err := Apply(context.Background(), root, spec.Install{}, WithKind(tt.kind)); err != nil {
-			t.Fatalf("kind %d: %v", tt.kind, err)
+			t.Fatalf("kind %s: %v", tt.kind, err)
 		}
 		_, err := os.Lstat(filepath.Join(root, "etc/network/interfaces"))
 		data, _ := os.ReadFile(filepath.Join(root, "etc/network/interfaces"))
@@ -55,7 +55,7 @@ func TestApplyKinds(t *testing.T) {
 		_, err = os.Lstat(filepath.Join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"))
 		hasConsole := err == nil
 		if hasNet != tt.network || hasConsole != tt.console {
-			t.Errorf("kind %d: network written %v (want %v), serial console %v (want %v)", tt.kind, hasNet, tt.network, hasConsole, tt.console)
+			t.Errorf("kind %s: network written %v (want %v), serial console %v (want %v)", tt.kind, hasNet, tt.network, hasConsole, tt.console)
 		}
 		// The hostname and the accounts are configured whatever the kind.
 		checkFile(t, root, "etc/hostname", ptr("localhost\n"), 0o644, 0, 0)

@@ -24,8 +24,11 @@ type Options struct {
 	// RootDir is the configured root tree. Build writes /etc/fstab and
 	// /boot/grub/grub.cfg into it and creates the mount point directories;
 	// extra mount points' subtrees are moved out and back during the build.
-	RootDir      string
-	Disk         spec.Disk // sizes in MiB
+	RootDir string
+	// Layout is the planned disk (internal/plan stores it with the image). When
+	// nil, Build plans Disk itself with identifiers from Rand.
+	Layout       *Layout
+	Disk         spec.Disk // sizes in MiB; read only when Layout is nil
 	KernelParams []string  // appended to the kernel command line, one word each
 	Output       string    // raw image path, created sparse (replaced if it exists)
 	// Progress, when set, receives 0–100 and a short message.
@@ -68,10 +71,13 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("disk build: root tree %q is not a directory", opts.RootDir)
 	}
 
-	progress(0, "planning disk layout")
-	layout, err := Plan(opts.Disk, rnd)
-	if err != nil {
-		return nil, err
+	layout := opts.Layout
+	if layout == nil {
+		progress(0, "planning disk layout")
+		var err error
+		if layout, err = Plan(opts.Disk, rnd); err != nil {
+			return nil, err
+		}
 	}
 	kernel, err := FindKernel(opts.RootDir)
 	if err != nil {
@@ -164,7 +170,7 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("disk build: %w", err)
 	}
 	progress(100, "disk image written")
-	log.InfoContext(ctx, "disk image written", "output", opts.Output, "sizeMB", opts.Disk.SizeMB, "kernel", kernel.Version, "root", root.UUID)
+	log.InfoContext(ctx, "disk image written", "output", opts.Output, "sizeMB", layout.Size/MiB, "kernel", kernel.Version, "root", root.UUID)
 	return &Result{Layout: *layout, Kernel: kernel}, nil
 }
 

@@ -54,26 +54,26 @@ var (
 
 // Partition is one planned (and, after Build, written) partition.
 type Partition struct {
-	Number     int    // 1-based GPT index
-	Role       Role   //
-	Name       string // GPT partition name
-	MountPoint string // "/" for root, "/boot/efi" for the ESP, "" for BIOS boot and swap
-	FSType     string // "ext4", "ext3", "ext2", "vfat", "swap", or "" (BIOS boot)
-	Label      string // filesystem label
-	Offset     int64  // bytes from the start of the disk
-	Size       int64  // bytes
-	Type       UUID   // GPT partition type
-	PartUUID   UUID   // GPT unique partition GUID
+	Number     int    `json:"number"`               // 1-based GPT index
+	Role       Role   `json:"role"`                 //
+	Name       string `json:"name,omitempty"`       // GPT partition name
+	MountPoint string `json:"mountPoint,omitempty"` // "/" for root, "/boot/efi" for the ESP, "" for BIOS boot and swap
+	FSType     string `json:"fsType,omitempty"`     // "ext4", "ext3", "ext2", "vfat", "swap", or "" (BIOS boot)
+	Label      string `json:"label,omitempty"`      // filesystem label
+	Offset     int64  `json:"offset"`               // bytes from the start of the disk
+	Size       int64  `json:"size"`                 // bytes
+	Type       UUID   `json:"type"`                 // GPT partition type
+	PartUUID   UUID   `json:"partUUID"`             // GPT unique partition GUID
 	// UUID is the filesystem UUID as fstab and blkid spell it: canonical for ext
 	// and swap, "XXXX-XXXX" (the volume ID) for FAT, "" for BIOS boot.
-	UUID string
+	UUID string `json:"uuid,omitempty"`
 }
 
 // Layout is a complete disk plan: pure data, computed before anything is written.
 type Layout struct {
-	Size       int64 // bytes
-	DiskGUID   UUID
-	Partitions []Partition
+	Size       int64       `json:"size"` // bytes
+	DiskGUID   UUID        `json:"diskGUID"`
+	Partitions []Partition `json:"partitions"`
 }
 
 // Root returns the root partition.

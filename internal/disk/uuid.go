@@ -58,3 +58,16 @@ func (u UUID) gptBytes() [16]byte {
 	copy(b[8:], u[8:])
 	return b
 }
+
+// MarshalText writes the canonical form, so that a Layout stored in a plan reads as UUIDs.
+func (u UUID) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText reads the canonical form.
+func (u *UUID) UnmarshalText(b []byte) error {
+	v, err := ParseUUID(string(b))
+	if err != nil {
+		return err
+	}
+	*u = v
+	return nil
+}

@@ -34,7 +34,7 @@ func TestE2ECancelLeavesNothing(t *testing.T) {
 	errc := make(chan error, 1)
 	out := t.TempDir()
 	go func() {
-		_, err := eng.Run(ctx, s, out, func(u generate.Update) {
+		_, err := eng.Run(ctx, planned(t, s), out, func(u generate.Update) {
 			if u.Stage == generate.StageRootfs && strings.Contains(u.Message, "download") {
 				select {
 				case started <- struct{}{}:

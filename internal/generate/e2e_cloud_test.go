@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/qemutest"
-	"github.com/kilnhq/kiln/internal/target/pack"
 )
 
 // TestE2ECloudFirstBoot builds the reference appliance as an OpenStack QCOW2
@@ -26,8 +25,7 @@ func TestE2ECloudFirstBoot(t *testing.T) {
 	defer cancel()
 	s := referenceSpec(t)
 	s.Output.Format = "OpenStack QCOW2"
-	pack.ApplyConventions(s)
-	res, err := eng.Run(ctx, s, t.TempDir(), nil)
+	res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestE2EContainers(t *testing.T) {
 		s := containerSpec(t, "Docker")
 		s.Output.Compress = true
 		s.Output.Entrypoint = `["/usr/sbin/sshd","-D"]`
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestE2EContainers(t *testing.T) {
 	t.Run("LXC", func(t *testing.T) {
 		s := containerSpec(t, "LXC Container")
 		s.Output.Compress = true
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

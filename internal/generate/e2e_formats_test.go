@@ -25,7 +25,7 @@ func TestE2EFormatFamiliesBoot(t *testing.T) {
 	defer cancel()
 	s := referenceSpec(t)
 	s.Output.Format = "raw"
-	res, err := eng.Run(ctx, s, t.TempDir(), nil)
+	res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

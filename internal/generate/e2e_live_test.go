@@ -19,7 +19,7 @@ func TestE2ELiveMedia(t *testing.T) {
 	t.Run("ISO", func(t *testing.T) {
 		s := referenceSpec(t)
 		s.Output.Format = "ISO"
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestE2ELiveMedia(t *testing.T) {
 	t.Run("PXE", func(t *testing.T) {
 		s := referenceSpec(t)
 		s.Output.Format = "PXE"
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

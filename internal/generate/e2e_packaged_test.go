@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/qemutest"
-	"github.com/kilnhq/kiln/internal/target/pack"
 )
 
 // TestE2EPackagedArtifacts takes the reference appliance through the
@@ -28,7 +27,7 @@ func TestE2EPackagedArtifacts(t *testing.T) {
 	t.Run("OVA", func(t *testing.T) {
 		s := referenceSpec(t)
 		s.Output.Format = "OVF or OVA"
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,8 +58,7 @@ func TestE2EPackagedArtifacts(t *testing.T) {
 	t.Run("Vagrant box boots", func(t *testing.T) {
 		s := referenceSpec(t)
 		s.Output.Format = "Vagrant Base Box"
-		pack.ApplyConventions(s)
-		res, err := eng.Run(ctx, s, t.TempDir(), nil)
+		res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/imgfmt"
 	"github.com/kilnhq/kiln/internal/imgfmt/qcow2"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/qemutest"
 	"github.com/kilnhq/kiln/internal/spec"
 )
@@ -55,6 +56,16 @@ func referenceSpec(t *testing.T) *spec.Spec {
 	return s
 }
 
+// planned plans s as the API and kiln build do.
+func planned(t *testing.T, s *spec.Spec) *plan.Plan {
+	t.Helper()
+	p, err := plan.New(s, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func qemuImg(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("qemu-img", args...).CombinedOutput()
@@ -75,7 +86,7 @@ func TestE2EReferenceBuildBoots(t *testing.T) {
 	out := t.TempDir()
 	var stages []generate.Stage
 	last := -1
-	res, err := eng.Run(ctx, s, out, func(u generate.Update) {
+	res, err := eng.Run(ctx, planned(t, s), out, func(u generate.Update) {
 		if u.Percent < last {
 			t.Errorf("progress went back from %d to %d", last, u.Percent)
 		}
@@ -159,7 +170,7 @@ func TestE2ERawAndQCOW2Identical(t *testing.T) {
 	defer cancel()
 	s := referenceSpec(t)
 	s.Output.Format = "raw"
-	res, err := eng.Run(ctx, s, t.TempDir(), nil)
+	res, err := eng.Run(ctx, planned(t, s), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/rootfs"
-	"github.com/kilnhq/kiln/internal/spec"
 )
 
 // Stage names a step of the pipeline.
@@ -135,18 +134,6 @@ func (e *Engine) workspace() (string, error) {
 		return "", fmt.Errorf("generate: workspace: %w", err)
 	}
 	return dir, nil
-}
-
-// artifactName is the file name of a build's artifact.
-func artifactName(s *spec.Spec, ext string) string {
-	base := s.Name
-	if base == "" {
-		base = "kiln-image"
-	}
-	if s.ImageVersion != "" {
-		base += "-" + s.ImageVersion
-	}
-	return filepath.Base(hostnameLike(base)) + ext
 }
 
 // removeStale deletes the workspaces of builds whose process is gone (a crash,

@@ -50,16 +50,13 @@ func TestPlainDiskOutputs(t *testing.T) {
 		{"CloudStack Citrix Xen (VHD)", false, ".vhd", "vpc"},
 	} {
 		t.Run(tc.name+tc.ext, func(t *testing.T) {
-			out, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: tc.name, Compress: tc.compress}})
-			if err != nil {
-				t.Fatal(err)
+			a := artifactFor(t, spec.Output{Format: tc.name, Compress: tc.compress}, 8<<20)
+			if a.FileName != "img-1.0"+tc.ext || a.Kind != tc.format {
+				t.Fatalf("file %q of kind %q, want img-1.0%s of kind %s", a.FileName, a.Kind, tc.ext, tc.format)
 			}
-			if out.extension != tc.ext {
-				t.Fatalf("extension %q, want %q", out.extension, tc.ext)
-			}
-			dst := filepath.Join(t.TempDir(), "img"+tc.ext)
+			dst := filepath.Join(t.TempDir(), a.FileName)
 			last := -1
-			if err := out.write(context.Background(), raw, dst, func(p int, _ string) {
+			if err := writeFromDisk(context.Background(), a, raw, dst, func(p int, _ string) {
 				if p < last {
 					t.Errorf("progress went back from %d to %d", last, p)
 				}

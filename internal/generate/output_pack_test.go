@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
@@ -54,17 +55,14 @@ func TestPackagedOutputs(t *testing.T) {
 		{"google", false, ".tar.gz", []string{"disk.raw"}, "disk.raw", "raw"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: tc.name, Compress: tc.compress, MemoryMB: 512, HWType: "9"}})
-			if err != nil {
-				t.Fatal(err)
+			a := artifactFor(t, spec.Output{Format: tc.name, Compress: tc.compress, MemoryMB: 512, HWType: "9"}, 4<<20)
+			if a.FileName != "img-1.0"+tc.ext {
+				t.Errorf("file name %q, want img-1.0%s", a.FileName, tc.ext)
 			}
-			if out.extension != tc.ext {
-				t.Errorf("extension %q, want %q", out.extension, tc.ext)
-			}
-			// Run names the file artifactName(spec, ext) + ".partial".
-			dst := filepath.Join(t.TempDir(), "img-1.0"+out.extension+".partial")
+			// Run writes the file under its planned name + ".partial".
+			dst := filepath.Join(t.TempDir(), a.FileName+".partial")
 			last := -1
-			err = out.write(context.Background(), raw, dst, func(p int, _ string) {
+			err := writeFromDisk(context.Background(), a, raw, dst, func(p int, _ string) {
 				if p < last || p > 100 {
 					t.Errorf("progress %d after %d", p, last)
 				}
@@ -114,7 +112,8 @@ func TestPackagedOutputs(t *testing.T) {
 }
 
 func TestPackagedOutputRejectsBadHWType(t *testing.T) {
-	if _, err := resolveOutput(&spec.Spec{Output: spec.Output{Format: "OVF or OVA", HWType: "eleven"}}); err == nil {
-		t.Error("hwType eleven accepted")
+	_, err := plan.New(&spec.Spec{Distribution: spec.Distribution{Release: "12"}, Output: spec.Output{Format: "OVF or OVA", HWType: "eleven"}}, plan.Options{})
+	if err == nil || !strings.Contains(err.Error(), "output.hwType") {
+		t.Errorf("hwType eleven: %v", err)
 	}
 }

@@ -11,21 +11,21 @@ import (
 
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/disk"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target"
 )
 
-// Run executes s and leaves the artifact in outDir. On error or cancellation no
-// temporary file remains and outDir holds no partial artifact.
-func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress Progress) (res *Result, err error) {
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid spec: %w", err)
-	}
-	out, err := resolveOutput(s)
-	if err != nil {
+// Run executes p and leaves the artifact in outDir. It decides nothing: every
+// choice was made by internal/plan. On error or cancellation no temporary file
+// remains and outDir holds no partial artifact.
+func (e *Engine) Run(ctx context.Context, p *plan.Plan, outDir string, progress Progress) (res *Result, err error) {
+	if err := checkPlan(p); err != nil {
 		return nil, err
 	}
-	req, err := e.rootfsRequest(s)
+	s := &p.Spec
+	req, err := e.rootfsRequest(p)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 
 	if err := timed(StageConfigure, func() error {
 		rep.stage(StageConfigure)(0, "configuring users, time zone, locale, network and SSH")
-		return configure.Apply(ctx, tree, s.Install, configure.WithLogger(e.log), configure.WithKind(out.kind))
+		return configure.Apply(ctx, tree, s.Install, configure.WithLogger(e.log), configure.WithKind(p.Kind))
 	}); err != nil {
 		return nil, err
 	}
@@ -87,26 +87,34 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 		}
 	}
 
-	final := filepath.Join(outDir, artifactName(s, out.extension))
+	a := &p.Artifact
+	final := filepath.Join(outDir, a.FileName)
 	partial := final + ".partial"
 	defer func() {
 		if err != nil {
 			_ = os.Remove(partial)
 		}
 	}()
-	if out.writeTree != nil {
+	if p.Disk == nil {
 		// Containers and live media are made from the tree itself: no disk.
 		if err := timed(StageConvert, func() error {
-			return out.writeTree(ctx, tree, ws, partial, rep.stage(StageConvert))
+			write, err := treeWriterFor(a.Packaging)
+			if err != nil {
+				return err
+			}
+			msg := "packaging " + a.Format
+			progress := rep.stage(StageConvert)
+			progress(0, msg)
+			return write(ctx, partial, treeInput{plan: p, tree: tree, workDir: ws, progress: bytesProgress(progress, msg)})
 		}); err != nil {
 			return nil, err
 		}
-		return finish(ctx, res, rep, partial, final, out.format, progress)
+		return finish(ctx, res, rep, partial, final, a.Kind, progress)
 	}
 
 	rawPath := filepath.Join(ws, "disk.raw")
 	if err := timed(StageDisk, func() error {
-		_, err := disk.Build(ctx, disk.Options{RootDir: tree, Disk: s.Install.Disk, KernelParams: s.Install.KernelParameters,
+		_, err := disk.Build(ctx, disk.Options{RootDir: tree, Layout: p.Disk, KernelParams: s.Install.KernelParameters,
 			Output: rawPath, Progress: rep.stage(StageDisk), Logger: e.log})
 		return err
 	}); err != nil {
@@ -116,11 +124,26 @@ func (e *Engine) Run(ctx context.Context, s *spec.Spec, outDir string, progress 
 	_ = os.RemoveAll(tree)
 
 	if err := timed(StageConvert, func() error {
-		return out.write(ctx, rawPath, partial, rep.stage(StageConvert))
+		return writeFromDisk(ctx, a, rawPath, partial, rep.stage(StageConvert))
 	}); err != nil {
 		return nil, err
 	}
-	return finish(ctx, res, rep, partial, final, out.format, progress)
+	return finish(ctx, res, rep, partial, final, a.Kind, progress)
+}
+
+// checkPlan refuses a plan this engine cannot execute as it stands, before
+// anything is bootstrapped.
+func checkPlan(p *plan.Plan) error {
+	a := &p.Artifact
+	switch {
+	case p.Version < 1 || p.Version > plan.Version:
+		return fmt.Errorf("plan version %d is not one this Kiln executes (1–%d)", p.Version, plan.Version)
+	case a.FileName == "" || filepath.Base(a.FileName) != a.FileName || strings.HasPrefix(a.FileName, "."):
+		return fmt.Errorf("plan: artifact file name %q is not a plain file name", a.FileName)
+	case (p.Disk == nil) != (a.Disk == target.DiskNone):
+		return fmt.Errorf("plan: %s: a disk layout goes with a disk encoding, and only with one", a.Format)
+	}
+	return nil
 }
 
 // finish checksums the written artifact and moves it into place.
@@ -146,8 +169,9 @@ func finish(ctx context.Context, res *Result, rep *reporter, partial, final, for
 	return res, nil
 }
 
-// rootfsRequest derives the bootstrap request from the spec and the mirrors.
-func (e *Engine) rootfsRequest(s *spec.Spec) (rootfs.Request, error) {
+// rootfsRequest derives the bootstrap request from the plan and the mirrors.
+func (e *Engine) rootfsRequest(p *plan.Plan) (rootfs.Request, error) {
+	s := &p.Spec
 	codename, ok := spec.Codename(s.Distribution.Release)
 	if !ok {
 		return rootfs.Request{}, fmt.Errorf("release %q is not supported", s.Distribution.Release)
@@ -157,7 +181,7 @@ func (e *Engine) rootfsRequest(s *spec.Spec) (rootfs.Request, error) {
 		return rootfs.Request{}, err
 	}
 	req := rootfs.Request{Distribution: s.Distribution.Name, Codename: codename, Arch: s.Distribution.Arch,
-		Variant: s.Distribution.Variant, Packages: rootfs.PackageSet(s)}
+		Variant: s.Distribution.Variant, Packages: p.Packages}
 	for _, src := range srcs {
 		uri := src.URI
 		if s.Distribution.Mirror != "" {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/configure"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/spec"
 )
@@ -75,7 +76,11 @@ func TestE2EPrepareConfigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e2eSpec(t)
-	req := Request{Codename: "bookworm", Sources: bookwormSources(), Packages: PackageSet(s)}
+	pl, err := plan.New(s, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Codename: "bookworm", Sources: bookwormSources(), Packages: pl.Packages}
 
 	// Cold (or warm, with a kept cache).
 	var last int

@@ -124,15 +124,25 @@ func Key(req Request) (string, error) {
 }
 
 func (r Request) key() string {
+	// Packages are keyed in a form of their own, so that a change of how
+	// spec.Package is written elsewhere never invalidates every cached base.
+	type keyPackage struct {
+		Name    string `json:"name"`
+		Version string `json:"version,omitempty"`
+	}
+	pkgs := make([]keyPackage, len(r.Packages))
+	for i, p := range r.Packages {
+		pkgs[i] = keyPackage{p.Name, p.Version}
+	}
 	b, _ := json.Marshal(struct {
 		Pipeline     int
 		Distribution string
 		Codename     string
 		Arch         string
 		Variant      string
-		Packages     []spec.Package
+		Packages     []keyPackage
 		Sources      []Source
-	}{PipelineVersion, r.Distribution, r.Codename, r.Arch, r.Variant, r.Packages, r.Sources})
+	}{PipelineVersion, r.Distribution, r.Codename, r.Arch, r.Variant, pkgs, r.Sources})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/run"
-	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -35,9 +35,9 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 	if img.Terminal() {
 		return nil // cancelled before it started
 	}
-	var sp spec.Spec
-	if err := json.Unmarshal(img.Spec, &sp); err != nil {
-		return s.fail(img, "the stored build spec is unreadable", err)
+	pl, err := plan.Decode(img.Spec)
+	if err != nil {
+		return s.fail(img, "the stored plan is unreadable", err)
 	}
 	if _, err := s.store.ImageProgress(ctx, id, 0, "Generation started"); err != nil {
 		return err
@@ -52,7 +52,7 @@ func (s *Service) RunGeneration(ctx context.Context, id int64) error {
 	defer cancel()
 	var mu sync.Mutex
 	var last time.Time
-	res, err := s.images.Generator.Run(ctx, &sp, out, func(u generate.Update) {
+	res, err := s.images.Generator.Run(ctx, pl, out, func(u generate.Update) {
 		mu.Lock()
 		defer mu.Unlock()
 		if u.Stage != generate.StageDone && time.Since(last) < progressEvery {

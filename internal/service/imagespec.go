@@ -5,15 +5,15 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
-	"github.com/kilnhq/kiln/internal/target/pack"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
-// applianceSpec resolves an appliance and an image request into the build spec
-// that the image stores and regenerate re-executes. The request may override
+// applianceSpec resolves an appliance and an image request into the build
+// spec that planImage turns into the image's plan. The request may override
 // disk size, swap size, memory and hardware type (contract §4.1, §9.3).
 func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uforge.Image) (*spec.Spec, error) {
 	if d.OSProfile == nil {
@@ -50,12 +50,7 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		Output: spec.Output{Format: f.Name, Compress: uforge.BoolValue(req.Compress),
 			MemoryMB: uforge.Int64Value(ip.MemorySize), HWType: uforge.StrValue(ip.HWType), Entrypoint: uforge.StrValue(req.Entrypoint)},
 	}
-	pack.ApplyConventions(s)
-	names := prof.Packages
-	if f.Boot != target.BootNone { // containers run on the host's kernel
-		names = append(append([]string(nil), names...), prof.BootPackages...)
-	}
-	for _, name := range names {
+	for _, name := range prof.Packages {
 		s.Packages = append(s.Packages, spec.Package{Name: name})
 	}
 	for _, r := range d.OSProfile.Packages {
@@ -66,6 +61,16 @@ func applianceSpec(a *store.Appliance, d *applianceDoc, f target.Format, req *uf
 		return nil, invalid("image.spec", "the appliance cannot be built as requested: %s", wireNames(err))
 	}
 	return s, nil
+}
+
+// planImage plans the generation of sp (internal/plan makes every format
+// decision); what makes a plan impossible is the requester's to fix: 400.
+func planImage(sp *spec.Spec, source string) (*plan.Plan, error) {
+	p, err := plan.New(sp, plan.Options{})
+	if err != nil {
+		return nil, invalid("image.spec", "the %s cannot be built as requested: %s", source, wireNames(err))
+	}
+	return p, nil
 }
 
 // resolveTargetFormat finds the requested format by uri, then dbId, then name

@@ -10,7 +10,6 @@ import (
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
-	"github.com/kilnhq/kiln/internal/target/pack"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
@@ -36,6 +35,10 @@ func (s *Service) GenerateScanImage(ctx context.Context, p *Principal, uid strin
 	if err != nil {
 		return nil, err
 	}
+	pl, err := planImage(sp, "scan")
+	if err != nil {
+		return nil, err
+	}
 	if err := s.refuseDuplicate(ctx, 0, f.ID, sc.ID); err != nil {
 		return nil, err
 	}
@@ -45,7 +48,7 @@ func (s *Service) GenerateScanImage(ctx context.Context, p *Principal, uid strin
 	}
 	reqJSON, _ := json.Marshal(requestEcho(req))
 	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
-		Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, sp)
+		Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, pl)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,6 @@ func (s *Service) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *s
 	if err != nil {
 		return nil, nil, err
 	}
-	pack.ApplyConventions(&sp)
 	sp.Defaults()
 	if err := sp.Validate(); err != nil {
 		return nil, nil, invalid("image.spec", "the scan cannot be built as requested: %s", wireNames(err))

@@ -73,6 +73,16 @@ func (p *Package) UnmarshalJSON(b []byte) error {
 	return strictJSON(b, (*plain)(p))
 }
 
+// MarshalJSON writes an unversioned package as its bare name, the short form
+// UnmarshalJSON accepts, so that stored plans and specs read as lists of names.
+func (p Package) MarshalJSON() ([]byte, error) {
+	if p.Version == "" {
+		return json.Marshal(p.Name)
+	}
+	type plain Package
+	return json.Marshal(plain(p))
+}
+
 // Install is the install profile: everything configured inside the image.
 type Install struct {
 	Hostname string `json:"hostname,omitempty" yaml:"hostname,omitempty"`

@@ -224,3 +224,15 @@ func lookup(key string, field func(Format) string) (Format, bool) {
 	}
 	return Format{}, false
 }
+
+// QemuName is the name qemu-img (and UForge's primitive formats) know the
+// encoding by: both VHD subformats are "vpc", both VMDK ones "vmdk".
+func (d Disk) QemuName() string {
+	switch d {
+	case DiskVHDFixed, DiskVHDDynamic:
+		return "vpc"
+	case DiskVMDKStream, DiskVMDKSparse:
+		return "vmdk"
+	}
+	return string(d)
+}

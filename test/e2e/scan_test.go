@@ -18,6 +18,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/qemutest"
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/spec"
@@ -59,7 +60,11 @@ func sourceMachine(t *testing.T, ctx context.Context) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := rootfs.Request{Distribution: "debian", Codename: "bookworm", Arch: "amd64", Variant: "minbase", Packages: rootfs.PackageSet(s)}
+	pl, err := plan.New(s, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := rootfs.Request{Distribution: "debian", Codename: "bookworm", Arch: "amd64", Variant: "minbase", Packages: pl.Packages}
 	for _, src := range srcs {
 		req.Sources = append(req.Sources, rootfs.Source{URI: src.URI, Suite: src.Suite, Components: src.Components})
 	}

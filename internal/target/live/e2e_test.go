@@ -16,6 +16,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/qemutest"
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/spec"
@@ -142,7 +143,11 @@ func prepareTree(t *testing.T, ctx context.Context, s *spec.Spec) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkgs := rootfs.PackageSet(s)
+	pl, err := plan.New(s, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := pl.Packages
 	for _, p := range live.Packages() {
 		pkgs = append(pkgs, spec.Package{Name: p})
 	}

@@ -1,4 +1,4 @@
-package rootfs
+package plan
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/target/live"
 )
 
@@ -15,6 +16,16 @@ func names(extra ...string) []string {
 }
 
 const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake test"
+
+// packageSetOf is the package set of s for the format it names (QCOW2 when none).
+func packageSetOf(s *spec.Spec) []spec.Package {
+	f, ok := target.Resolve(s.Output.Format)
+	if !ok {
+		f, _ = target.ByName("QCOW2")
+	}
+	applyConventions(&s.Install, f)
+	return packageSet(s, f, kindOf(f))
+}
 
 func TestPackageSet(t *testing.T) {
 	tests := []struct {
@@ -96,7 +107,7 @@ func TestPackageSet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := PackageSet(&tt.spec)
+			got := packageSetOf(&tt.spec)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("PackageSet (-want +got):\n%s", d)
 			}
@@ -139,7 +150,7 @@ func TestReferenceExample(t *testing.T) {
 		t.Errorf("unexpected users: %+v", s.Install.Users)
 	}
 	want := sorted(names("openssh-server", "sudo", "kmod", "iproute2", "netbase"))
-	if d := cmp.Diff(pkgs(want...), PackageSet(s)); d != "" {
+	if d := cmp.Diff(pkgs(want...), packageSetOf(s)); d != "" {
 		t.Errorf("PackageSet(reference) (-want +got):\n%s", d)
 	}
 }
@@ -147,7 +158,7 @@ func TestReferenceExample(t *testing.T) {
 func TestLiveMediaGetWhatLiveNeeds(t *testing.T) {
 	for _, format := range []string{"ISO", "PXE"} {
 		got := map[string]bool{}
-		for _, p := range PackageSet(&spec.Spec{Output: spec.Output{Format: format}}) {
+		for _, p := range packageSetOf(&spec.Spec{Output: spec.Output{Format: format}}) {
 			got[p.Name] = true
 		}
 		for _, name := range live.Packages() {
