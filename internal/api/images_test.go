@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kilnhq/kiln/internal/plan"
 )
 
 // templateWithOS creates an appliance with Debian 12 "Minimal" plus openssh-server.
@@ -229,4 +233,60 @@ func rawGet(t *testing.T, url string, hdr map[string]string) *http.Response {
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// TestRegenerateReplansOrReproduces: regenerate plans the earlier request
+// against the appliance as it is now; ?reproduce=true executes the stored
+// plan unchanged.
+func TestRegenerateReplansOrReproduces(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.createUser("alice", "alice-pw")
+	aid := templateWithOS(t, c, "web")
+	base := "/users/alice/appliances/" + aid + "/images"
+	first := c.do("POST", base, qcow2Request).expect(201).field("dbId")
+	waitStatus(t, c, base+"/"+first+"/status").has("<complete>true</complete>")
+	original := e.gen.lastPlan()
+	if hasPackage(original, "vim") {
+		t.Fatal("the first plan already has vim")
+	}
+
+	// The appliance changes: regenerate builds it as it is now, with the
+	// first request's overrides (disk size, compress).
+	c.do("PUT", "/users/alice/appliances/"+aid+"/osprofile/"+aid+"/pkgs",
+		`<ns0:packages `+ns+`><pkgs><pkg><name>openssh-server</name></pkg><pkg><name>vim</name></pkg></pkgs></ns0:packages>`).expect(200)
+	second := c.do("POST", base+"/"+first, "").expect(201).has("<revision>2</revision>", "<compress>true</compress>").field("dbId")
+	waitStatus(t, c, base+"/"+second+"/status").has("<complete>true</complete>")
+	replanned := e.gen.lastPlan()
+	if !hasPackage(replanned, "vim") || replanned.Spec.Install.Disk.SizeMB != 4096 || !replanned.Artifact.Compress {
+		t.Errorf("regenerate did not plan the request against the current appliance: packages %v, disk %d MiB, compress %v",
+			replanned.Packages, replanned.Spec.Install.Disk.SizeMB, replanned.Artifact.Compress)
+	}
+
+	// Reproduce: the stored plan of the first image, to the disk identifiers.
+	third := c.do("POST", base+"/"+first+"?reproduce=true", "").expect(201).has("<revision>3</revision>").field("dbId")
+	waitStatus(t, c, base+"/"+third+"/status").has("<complete>true</complete>")
+	if d := cmp.Diff(original, e.gen.lastPlan()); d != "" {
+		t.Errorf("reproduce changed the plan (-first +reproduced):\n%s", d)
+	}
+	c.do("POST", base+"/"+first+"?reproduce=maybe", "").uforgeError(400, "reproduce")
+
+	// Without an OS profile the appliance cannot be planned again, as a
+	// generation would be refused; its stored plans can still be reproduced.
+	c.do("DELETE", "/users/alice/appliances/"+aid+"/osprofile/"+aid, "").expect(204)
+	c.do("POST", base+"/"+first, "").uforgeError(400, "no OS profile")
+	fourth := c.do("POST", base+"/"+second+"?reproduce=true", "").expect(201).field("dbId")
+	waitStatus(t, c, base+"/"+fourth+"/status").has("<complete>true</complete>")
+	if !hasPackage(e.gen.lastPlan(), "vim") {
+		t.Error("reproducing the second image lost its package set")
+	}
+}
+
+func hasPackage(p *plan.Plan, name string) bool {
+	for _, pk := range p.Packages {
+		if pk.Name == name {
+			return true
+		}
+	}
+	return false
 }
