@@ -9,11 +9,11 @@ import (
 )
 
 // newImageCmd is `kiln image …`, as hammr's: list, info, download, fidelity (scan images), cancel,
-// delete, and regenerate (Kiln's: the stored build spec generated again).
+// delete, and regenerate (the request generated again, or the stored plan reproduced).
 func newImageCmd() *cobra.Command {
 	var f cli.Flags
 	var id int64
-	var noPrompt, force bool
+	var noPrompt, force, reproduce bool
 	var file string
 	idFlag := func(c *cobra.Command) {
 		c.Flags().Int64Var(&id, "id", 0, "image id (see image list)")
@@ -71,13 +71,16 @@ func newImageCmd() *cobra.Command {
 	idFlag(del)
 	promptFlags(del)
 	regen := &cobra.Command{
-		Use:   "regenerate --id ID [--force]",
-		Short: "Generate a template image again from its stored build spec (a new image, revision + 1)",
+		Use:   "regenerate --id ID [--force] [--reproduce]",
+		Short: "Generate a template image again: its request, from the template as it is now (a new image, revision + 1)",
 		Args:  cobra.NoArgs,
-		RunE:  followRun(&f, func(ctx context.Context, e *cli.Env) error { return cli.ImageRegenerate(ctx, e, id, force) }),
+		RunE: followRun(&f, func(ctx context.Context, e *cli.Env) error {
+			return cli.ImageRegenerate(ctx, e, id, force, reproduce)
+		}),
 	}
 	idFlag(regen)
 	regen.Flags().BoolVar(&force, "force", false, "cancel a running generation of the same template and format first")
+	regen.Flags().BoolVar(&reproduce, "reproduce", false, "execute the image's stored plan unchanged instead")
 
 	return clientGroup("image", "Images: list, show, download, fidelity, cancel, delete, regenerate", &f,
 		list, info, download, fidelity, cancel, del, regen)

@@ -41,6 +41,17 @@ type fastGen struct {
 	hold  chan struct{}
 	fail  string
 	specs []*spec.Spec
+	plans []*plan.Plan
+}
+
+// planOf returns the i-th plan Run received.
+func (g *fastGen) planOf(i int) *plan.Plan {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i >= len(g.plans) {
+		return nil
+	}
+	return g.plans[i]
 }
 
 func (g *fastGen) Run(ctx context.Context, p *plan.Plan, outDir string, progress generate.Progress) (*generate.Result, error) {
@@ -48,6 +59,7 @@ func (g *fastGen) Run(ctx context.Context, p *plan.Plan, outDir string, progress
 	g.mu.Lock()
 	hold, fail := g.hold, g.fail
 	g.specs = append(g.specs, s)
+	g.plans = append(g.plans, p)
 	g.mu.Unlock()
 	progress(generate.Update{Stage: generate.StageRootfs, Percent: 20, Message: "bootstrapping debian (stand-in)"})
 	if hold != nil {
@@ -654,6 +666,15 @@ func TestCLIBuildAndImages(t *testing.T) {
 	if imgs = listImages(t, n); len(imgs) != 2 || imgs[1].Revision != 2 || imgs[1].Status != "complete" {
 		t.Errorf("after regenerate %+v", imgs)
 	}
+	// Reproduce: the stored plan of image 1 executed again, as image 3.
+	out = mustKiln(t, append([]string{"image", "regenerate", "--id", "1", "--reproduce"}, g...)...)
+	if !strings.Contains(out, "Regenerating image 1 as image 3 (revision 3)") {
+		t.Errorf("regenerate --reproduce:\n%s", out)
+	}
+	if first, third := n.gen.planOf(0), n.gen.planOf(2); first == nil || third == nil || first.Disk.DiskGUID != third.Disk.DiskGUID {
+		t.Errorf("reproduce did not execute the first image's plan")
+	}
+	mustKiln(t, append([]string{"image", "delete", "--id", "3", "--no-prompt"}, g...)...)
 
 	// Several builders, JSON output; a builder file and --id.
 	builders := writeFile(t, filepath.Join(dir, "builders.yml"), `builders:

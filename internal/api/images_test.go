@@ -61,7 +61,7 @@ func TestImageGenerateAndDownload(t *testing.T) {
 	id := r.field("dbId")
 	uri := "users/alice/appliances/" + aid + "/images/" + id
 	r.has("<uri>"+uri+"</uri>", "<statusUri>"+uri+"/status</statusUri>", "<downloadUri>"+uri+"/downloads?downloadId=")
-	// The stored spec is the appliance plus the request's overrides.
+	// An appliance without OS profile cannot be generated.
 	st := waitStatus(t, c, base+"/"+id+"/status").has("<complete>true</complete>", "<percentage>100</percentage>")
 	st.lacks("<errorMessage>")
 	sp := e.gen.lastSpec()
@@ -181,7 +181,7 @@ func TestImageDuplicateCancelRegenerate(t *testing.T) {
 	key := c.do("GET", base+"/"+first, "").field("downloadKey")
 	e.anonymous().do("GET", "/users/alice/appliances/"+aid+"/images/"+first+"/downloads?downloadId="+key, "").uforgeError(409, "not complete")
 
-	// Regenerate: new id, revision + 1, the same stored spec.
+	// Regenerate: new id, revision + 1.
 	second := c.do("POST", base+"/"+first, "").expect(201).has("<revision>2</revision>").field("dbId")
 	if second == first {
 		t.Fatal("regenerate reused the image id")

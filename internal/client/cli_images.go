@@ -100,17 +100,21 @@ func (c *Client) DeleteImage(ctx context.Context, uri string) error {
 	return c.Do(ctx, http.MethodDelete, p, nil, nil, nil)
 }
 
-// RegenerateImage re-executes the stored spec of the appliance image at uri
-// as a new image (machineImage_regenerate); force cancels a running
-// generation of the same appliance and format first.
-func (c *Client) RegenerateImage(ctx context.Context, uri string, force bool) (*uforge.Image, error) {
+// RegenerateImage generates the appliance image at uri again as a new image
+// (machineImage_regenerate): its request planned against the appliance as it
+// is now, or with reproduce its stored plan unchanged (a Kiln extension);
+// force cancels a running generation of the same appliance and format first.
+func (c *Client) RegenerateImage(ctx context.Context, uri string, force, reproduce bool) (*uforge.Image, error) {
 	p, err := uriPath(uri)
 	if err != nil {
 		return nil, err
 	}
-	var q url.Values
+	q := url.Values{}
 	if force {
-		q = url.Values{"force": {"true"}}
+		q.Set("force", "true")
+	}
+	if reproduce {
+		q.Set("reproduce", "true")
 	}
 	var out uforge.Image
 	if err := c.Do(ctx, http.MethodPost, p, q, nil, &out); err != nil {

@@ -38,7 +38,7 @@ type Request struct {
 	Arch         string // "amd64" (default)
 	Variant      string // mmdebstrap variant; "important" (default)
 	Sources      []Source
-	// Packages is the full package set, usually PackageSet(spec).
+	// Packages is the full package set: a plan's Packages.
 	Packages []spec.Package
 }
 

@@ -1,8 +1,8 @@
-// Package spec defines the build spec: the complete, immutable description of one
-// image generation. The API resolves an appliance (or a scan) plus an image request
-// into a Spec and stores it with the image; `kiln build --spec FILE` reads the same
-// object from YAML or JSON; regenerate re-executes a stored Spec. The engine
-// (internal/generate) needs nothing else.
+// Package spec defines the build spec: one image generation as it is asked for.
+// The API resolves an appliance (or a scan) plus an image request into a Spec;
+// `kiln build --spec FILE` reads the same object from YAML or JSON. A Spec is
+// planned (internal/plan) before anything runs: the plan, which embeds it, is
+// what is stored with the image and executed.
 package spec
 
 import (

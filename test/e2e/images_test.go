@@ -96,7 +96,7 @@ func TestE2EImageLifecycle(t *testing.T) {
 	}
 	_ = key
 
-	// Regenerate: a new id, revision 2, from the stored spec (warm: the base is cached).
+	// Regenerate: a new id, revision 2, from the same request (warm: the base is cached).
 	var regen struct{ Image image }
 	if code := s.call("POST", fmt.Sprintf("/%s", img.URI), "", &regen); code != 201 {
 		t.Fatalf("regenerate: %d", code)
