@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/generate"
-	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
