@@ -10,8 +10,8 @@ import (
 // goModMarker is the go.mod that hideFromGoTool writes. The go tool's ./...
 // (go vet, go test, go list, go build) never descends into a directory that
 // holds a go.mod: that is another module. So a data directory put inside a Go
-// checkout does not make those commands walk a build's tree, where /proc is
-// mounted and files come and go while the build runs.
+// checkout does not make those commands walk the engine's trees: whole Debian
+// roots, changing while builds run, with /proc mounted in a bootstrap's.
 const goModMarker = `// Kiln's working files, not Go code. This file keeps the go tool's ./...
 // (go vet, go test, go list) out of this directory when it lies inside a Go module.
 module kiln.invalid/workfiles
