@@ -72,7 +72,7 @@ func Schema(t testing.TB) string {
 	t.Helper()
 	p, err := SchemaPath()
 	if err != nil {
-		missing(t, "uforge.xsd not found (set %s, or put the reference material in ../shared/reference): %v", EnvXSD, err)
+		missing(t, "uforge.xsd: %v (set %s, or put the UForge reference material beside the repository, in ../shared/reference)", err, EnvXSD)
 	}
 	return p
 }
@@ -89,7 +89,7 @@ func Reference(t testing.TB, rel string) string {
 			return p
 		}
 	}
-	missing(t, "UForge reference %s not found (the reference material lives beside the repository, in ../shared/reference): %v", rel, err)
+	missing(t, "UForge reference %s: %v (the reference material lives beside the repository, in ../shared/reference)", rel, err)
 	return ""
 }
 
