@@ -17,19 +17,16 @@ import (
 )
 
 type buildOptions struct {
-	specFile   string
-	format     string
-	out        string
-	data       string
-	compress   bool
-	mirror     string
-	cacheMaxGB int64
-	logLevel   string
-	planOnly   bool
+	nodeFlags // --data, --mirror, --cache-max-gb, --log-level, --config
+	specFile  string
+	format    string
+	out       string
+	compress  bool
+	planOnly  bool
 }
 
 func newBuildCmd() *cobra.Command {
-	var o buildOptions
+	o := buildOptions{nodeFlags: nodeFlags{logLevel: "warn"}}
 	cmd := &cobra.Command{
 		Use:   "build --spec FILE [--format qcow2] --out DIR",
 		Short: "Build a machine image from a build spec, locally",
@@ -44,21 +41,18 @@ packaged); --plan-only prints that plan as JSON and builds nothing.
 The artifact, a .sha256 file and a .manifest.json (size, checksum, installed
 packages) are written to --out. Caches live under --data.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			if err := loadSettings(cmd); err != nil {
 				return err
 			}
 			return runBuild(cmd, o)
 		},
 	}
 	f := cmd.Flags()
+	o.register(f, "data", "mirror", "cache-max-gb", "log-level")
 	f.StringVar(&o.specFile, "spec", "", "build spec file (YAML or JSON)")
 	f.StringVar(&o.format, "format", "", "target format, overriding the spec's output.format (e.g. qcow2, raw, QCOW2)")
 	f.StringVar(&o.out, "out", ".", "directory for the artifact")
-	f.StringVar(&o.data, "data", "./data", "data directory (caches, temporary files)")
 	f.BoolVar(&o.compress, "compress", false, "compress the artifact (qcow2: compressed clusters; raw: gzip)")
-	f.StringVar(&o.mirror, "mirror", "", "Debian mirror (default: the one apt is configured with)")
-	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
-	f.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	f.BoolVar(&o.planOnly, "plan-only", false, "print the plan (JSON) and build nothing")
 	_ = cmd.MarkFlagRequired("spec")
 	return cmd

@@ -27,12 +27,10 @@ import (
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
+	"github.com/kilnhq/kiln/internal/uforge/xsdtest"
 )
 
 const testAdminPassword = "admin-secret"
-
-// examples are hammr's example files (contract §9).
-const examples = "../../../shared/reference/hammr-examples"
 
 // fastGen stands in for the image engine: it reports progress, writes a small
 // artifact, and can be held (to test cancel) or made to fail.
@@ -459,14 +457,14 @@ func TestCLITemplates(t *testing.T) {
 		!strings.Contains(err.Error(), "no-such-pkg") || !strings.Contains(err.Error(), "the template was not created") {
 		t.Errorf("unknown package: %v", err)
 	}
-	// hammr's own example: CentOS is refused by name.
-	centos := filepath.Join(examples, "template", "base-template.json")
-	if _, err := os.Stat(centos); err == nil {
+	// hammr's own example (contract §9): CentOS is refused by name.
+	t.Run("hammr example", func(t *testing.T) {
+		centos := filepath.Join(xsdtest.Reference(t, "hammr-examples"), "template", "base-template.json")
 		if _, _, err := kiln(t, "", append([]string{"template", "create", "--file", centos}, g...)...); err == nil ||
 			!strings.Contains(err.Error(), `distribution "CentOS 6.4 x86_64" is not offered`) {
 			t.Errorf("CentOS: %v", err)
 		}
-	}
+	})
 
 	// clone, list
 	out = mustKiln(t, append([]string{"template", "clone", "--id", "1", "--name", "web2", "--version", "2.0"}, g...)...)

@@ -19,20 +19,12 @@ import (
 )
 
 type serveOptions struct {
-	listen        string
-	data          string
-	database      string
-	publicURL     string
-	apiVersion    string
-	logLevel      string
-	mirror        string
-	indexMaxAge   time.Duration
-	maxBodyBytes  int64
-	aptSourcesDir string
-	workers       int
-	jobTimeout    time.Duration
-	cacheMaxGB    int64
-	cacheDir      string
+	nodeFlags
+	listen       string
+	publicURL    string
+	apiVersion   string
+	indexMaxAge  time.Duration
+	maxBodyBytes int64
 }
 
 func newServeCmd() *cobra.Command {
@@ -43,31 +35,25 @@ func newServeCmd() *cobra.Command {
 		Long: `Run Kiln's UForge-compatible API server under /api.
 
 Every flag can also be set with an environment variable KILN_<FLAG>
-(e.g. KILN_LISTEN, KILN_DATABASE). At first start with an empty database the
+(e.g. KILN_LISTEN, KILN_DATABASE) or by its name in the YAML file given with
+--config or KILN_CONFIG (listen: 127.0.0.1:9090); a flag wins over its
+variable, which wins over the file. At first start with an empty database the
 user "admin" is created with the password in KILN_ADMIN_PASSWORD, or a
 generated one that is printed once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			if err := loadSettings(cmd); err != nil {
 				return err
 			}
 			return serve(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
+	o.register(f, allNodeFlags...)
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
-	f.StringVar(&o.data, "data", "./data", "data directory (database, caches, artifacts)")
-	f.StringVar(&o.database, "database", "", "SQLite file path or postgres:// URL (default DATA/kiln.db)")
 	f.StringVar(&o.publicURL, "public-url", "", "base URL of the API as clients see it (default http://LISTEN/api)")
 	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
-	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&o.mirror, "mirror", "", "Debian mirror URL (default: the one apt is configured with)")
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
-	f.StringVar(&o.aptSourcesDir, "apt-root", "/", "root under which the apt sources are read")
-	f.IntVar(&o.workers, "workers", 1, "image generations run at once on this node (0: API only)")
-	f.DurationVar(&o.jobTimeout, "job-timeout", 2*time.Hour, "longest an image generation may run")
-	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
-	f.StringVar(&o.cacheDir, "cache-dir", "", "package and base caches (default DATA/cache)")
 	return cmd
 }
 
@@ -84,7 +70,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	mirrors, err := loadMirrors(o.mirror, o.aptSourcesDir, log)
+	mirrors, err := loadMirrors(o.mirror, o.aptRoot, log)
 	if err != nil {
 		return err
 	}

@@ -12,13 +12,7 @@ import (
 )
 
 type workerOptions struct {
-	data       string
-	database   string
-	workers    int
-	jobTimeout time.Duration
-	cacheMaxGB int64
-	mirror     string
-	logLevel   string
+	nodeFlags
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -31,20 +25,13 @@ several "kiln worker" processes (and "kiln serve --workers 0" for the API)
 share one PostgreSQL database. Artifacts are written under --data, which
 the API nodes must share (an S3-compatible store comes later).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
+			if err := loadSettings(cmd); err != nil {
 				return err
 			}
 			return runWorker(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "./data", "data directory (caches, artifacts, temporary files)")
-	f.StringVar(&o.database, "database", "", "postgres:// URL of the shared database")
-	f.IntVar(&o.workers, "workers", 1, "image generations run at once")
-	f.DurationVar(&o.jobTimeout, "job-timeout", 2*time.Hour, "longest an image generation may run")
-	f.Int64Var(&o.cacheMaxGB, "cache-max-gb", 20, "size cap of the package and base caches, in GiB")
-	f.StringVar(&o.mirror, "mirror", "", "Debian mirror (default: the one apt is configured with)")
-	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	o.register(cmd.Flags(), allNodeFlags...)
 	return cmd
 }
 
@@ -56,13 +43,13 @@ func runWorker(ctx context.Context, o workerOptions) error {
 	if o.database == "" {
 		return fmt.Errorf("--database: a postgres:// URL is required (workers of an embedded SQLite Kiln run inside kiln serve)")
 	}
-	mirrors, err := loadMirrors(o.mirror, "/", log)
+	mirrors, err := loadMirrors(o.mirror, o.aptRoot, log)
 	if err != nil {
 		return err
 	}
 	node, err := app.Open(ctx, app.Config{DataDir: o.data, Database: o.database, Mirrors: mirrors,
 		AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"), RunWorkers: true, Workers: max(o.workers, 1),
-		JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, Logger: log})
+		JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, CacheDir: o.cacheDir, Logger: log})
 	if err != nil {
 		return err
 	}

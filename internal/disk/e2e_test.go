@@ -13,6 +13,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/qemutest"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // e2eRootPassword is set by the bootstrap's customize hook.
@@ -64,9 +65,7 @@ var loginPrompt = regexp.MustCompile(`login: `)
 // tree and boots it under QEMU/TCG with SeaBIOS and with OVMF: each must reach
 // the login prompt on ttyS0, accept root's password and run commands.
 func TestE2EBootBIOSAndUEFI(t *testing.T) {
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1 to bootstrap Debian, build a 2 GiB image and boot it (minutes)")
-	}
+	testenv.RequireE2E(t, "bootstraps Debian, builds a 2 GiB image and boots it: minutes")
 	needTools(t, "qemu-system-x86_64", "mke2fs", "mkfs.vfat", "grub-mkimage")
 	root := e2eRootfs(t)
 	img := filepath.Join(t.TempDir(), "disk.raw")
@@ -151,9 +150,7 @@ func TestE2EBootBIOSAndUEFI(t *testing.T) {
 // BenchmarkBuild2GiB measures Build on the cached Debian 12 tree (KILN_E2E=1):
 // go test -run XXX -bench Build2GiB -benchtime 3x ./internal/disk
 func BenchmarkBuild2GiB(b *testing.B) {
-	if os.Getenv("KILN_E2E") != "1" {
-		b.Skip("set KILN_E2E=1")
-	}
+	testenv.RequireE2E(b, "builds 2 GiB images from a bootstrapped Debian tree")
 	root := e2eRootfs(b)
 	img := filepath.Join(b.TempDir(), "disk.raw")
 	for i := 0; i < b.N; i++ {

@@ -3,17 +3,16 @@ package distro
 import (
 	"context"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // TestRealMirrorRefresh reads the real package indexes from the mirror apt is
 // configured with. KILN_E2E=1 only: it downloads ~25 MB.
 func TestRealMirrorRefresh(t *testing.T) {
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1 to download the real package indexes")
-	}
+	testenv.RequireE2E(t, "downloads the real package indexes, ~25 MB")
 	mirrors, err := LoadMirrors("/", nil, slog.Default())
 	if err != nil {
 		t.Fatal(err)

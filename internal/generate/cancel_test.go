@@ -10,14 +10,13 @@ import (
 
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // TestE2ECancelLeavesNothing cancels a cold build in the middle of the
 // bootstrap and checks that no child process and no temporary file survive.
 func TestE2ECancelLeavesNothing(t *testing.T) {
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("end-to-end test: set KILN_E2E=1")
-	}
+	testenv.RequireE2E(t, "cancels a cold build of Debian")
 	mirrors, err := distro.LoadMirrors("/", nil, nil)
 	if err != nil {
 		t.Fatal(err)

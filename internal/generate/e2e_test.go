@@ -17,6 +17,7 @@ import (
 	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/qemutest"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // e2eEngine returns an engine whose caches are shared by every end-to-end test
@@ -24,9 +25,7 @@ import (
 // Debian is bootstrapped once per run.
 func e2eEngine(t *testing.T) *generate.Engine {
 	t.Helper()
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("end-to-end test: set KILN_E2E=1")
-	}
+	testenv.RequireE2E(t, "bootstraps Debian and builds images")
 	cache := os.Getenv("KILN_E2E_CACHE")
 	if cache == "" {
 		cache = filepath.Join(os.TempDir(), "kiln-e2e-cache")

@@ -84,10 +84,18 @@ func New(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("generate: work directory: %w", err)
 	}
+	if err := hideFromGoTool(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("generate: work directory: %w", err)
+	}
 	removeStale(cfg.WorkDir, cfg.Logger)
 	rb, err := rootfs.New(cfg.CacheDir, cfg.CacheMaxBytes, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
+	}
+	if cfg.CacheDir != "" {
+		if err := hideFromGoTool(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("generate: cache directory: %w", err)
+		}
 	}
 	return &Engine{cfg: cfg, rootfs: rb, log: cfg.Logger}, nil
 }

@@ -9,9 +9,15 @@ import (
 
 	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/uforge"
+	"github.com/kilnhq/kiln/internal/uforge/xsdtest"
 )
 
-const examples = "../../../shared/reference/hammr-examples"
+// examples returns the directory of hammr's example files, from the UForge reference material
+// (skipped without it).
+func examples(t *testing.T) string {
+	t.Helper()
+	return xsdtest.Reference(t, "hammr-examples")
+}
 
 // kilnDistros is what GET /users/{uid}/distros answers on Kiln.
 func kilnDistros() []uforge.Distribution {
@@ -43,9 +49,10 @@ func kilnFormats() []uforge.TargetFormat {
 
 func exampleFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(examples, dir, "*.json"))
+	pattern := filepath.Join(examples(t), dir, "*.json")
+	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
-		t.Skipf("no hammr examples in %s: %v", filepath.Join(examples, dir), err)
+		t.Fatalf("no hammr examples match %s: %v", pattern, err)
 	}
 	return files
 }
@@ -133,9 +140,9 @@ func isNilRoot(r uforge.Root) bool {
 
 func TestPlanDetails(t *testing.T) {
 	read := func(name string) *Template {
-		data, err := os.ReadFile(filepath.Join(examples, "template", name))
+		data, err := os.ReadFile(filepath.Join(examples(t), "template", name))
 		if err != nil {
-			t.Skip(err)
+			t.Fatal(err)
 		}
 		tpl, _, err := ParseTemplate(name, data)
 		if err != nil {
@@ -374,9 +381,9 @@ func TestCredentials(t *testing.T) {
 }
 
 func TestExportRoundTrip(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(examples, "template", "installation-partitioning-1-template.json"))
+	data, err := os.ReadFile(filepath.Join(examples(t), "template", "installation-partitioning-1-template.json"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	tpl, _, _ := ParseTemplate("x.json", data)
 	tpl.Stack.OS.Name, tpl.Stack.OS.Version = "Debian", "12"

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 func TestMediaOptions(t *testing.T) {
@@ -81,9 +83,7 @@ func rescueISO(t *testing.T) string {
 // TestCDROMBoot boots a CD-ROM alone, with SeaBIOS and with OVMF.
 func TestCDROMBoot(t *testing.T) {
 	needQEMU(t)
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1: boots two VMs under TCG (~30 s)")
-	}
+	testenv.RequireE2E(t, "boots two VMs under TCG, ~30 s")
 	iso := rescueISO(t)
 	for fw, platform := range map[Firmware]string{BIOS: "pc", UEFI: "efi"} {
 		t.Run(fw.String(), func(t *testing.T) {
@@ -108,9 +108,7 @@ func TestCDROMBoot(t *testing.T) {
 // script, and the script's next request names the firmware platform.
 func TestNetBoot(t *testing.T) {
 	needQEMU(t)
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1: boots two VMs under TCG (~40 s)")
-	}
+	testenv.RequireE2E(t, "boots two VMs under TCG, ~40 s")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 func needQEMU(t *testing.T) {
@@ -44,9 +46,7 @@ func TestBootRejectsBadOptions(t *testing.T) {
 // consumes matches in order, and Close kills qemu and removes the temp files.
 func TestUEFIShell(t *testing.T) {
 	needQEMU(t)
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1: boots OVMF under TCG (10–20 s)")
-	}
+	testenv.RequireE2E(t, "boots OVMF under TCG, 10–20 s")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	logPath := filepath.Join(t.TempDir(), "console.log")

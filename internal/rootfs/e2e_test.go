@@ -21,6 +21,7 @@ import (
 	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // The end-to-end test bootstraps Debian 12 from the real mirror. It needs root,
@@ -31,9 +32,7 @@ import (
 
 func requireE2E(t *testing.T) {
 	t.Helper()
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("slow: set KILN_E2E=1 (bootstraps Debian from the mirror)")
-	}
+	testenv.RequireE2E(t, "bootstraps Debian from the mirror")
 	if os.Geteuid() != 0 {
 		t.Skip("mmdebstrap --mode=root needs root")
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // e2eBase finds a Debian tree bootstrapped by internal/rootfs's end-to-end tests
@@ -17,9 +19,7 @@ import (
 // default /tmp/kiln-e2e-cache.
 func e2eBase(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("set KILN_E2E=1 to scan a real bootstrapped Debian tree")
-	}
+	testenv.RequireE2E(t, "scans a real bootstrapped Debian tree")
 	var caches []string
 	if c := os.Getenv("KILN_E2E_CACHE"); c != "" {
 		caches = append(caches, c)
@@ -110,8 +110,9 @@ func TestE2EScanBootstrappedBase(t *testing.T) {
 // KILN_E2E=1 KILN_E2E_SCAN_LIVE=1, with KILN_E2E_SCAN_EXCLUDE=/a:/b for paths to
 // leave alone. It reads every file of the machine: minutes on a big one.
 func TestE2EScanLiveSystem(t *testing.T) {
-	if os.Getenv("KILN_E2E") != "1" || os.Getenv("KILN_E2E_SCAN_LIVE") != "1" {
-		t.Skip("set KILN_E2E=1 KILN_E2E_SCAN_LIVE=1 to scan this machine")
+	testenv.RequireE2E(t, "scans this machine, with KILN_E2E_SCAN_LIVE=1")
+	if os.Getenv("KILN_E2E_SCAN_LIVE") != "1" {
+		t.Skip("set KILN_E2E_SCAN_LIVE=1 too to scan this machine")
 	}
 	var exclude []string
 	if v := os.Getenv("KILN_E2E_SCAN_EXCLUDE"); v != "" {

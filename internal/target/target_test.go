@@ -6,17 +6,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// xsdPath is the UForge schema shipped with the reference docs.
-const xsdPath = "/work/shared/reference/uforge-api-docs/en/source/pages/dto-objects/uforge.xsd"
+	"github.com/kilnhq/kiln/internal/uforge/xsdtest"
+)
 
 // xsdEnum returns the enumeration values of element elem inside complexType typ.
 func xsdEnum(t *testing.T, typ, elem string) map[string]bool {
 	t.Helper()
+	xsdPath := xsdtest.Schema(t) // the UForge schema shipped with the reference docs
 	f, err := os.Open(xsdPath)
 	if err != nil {
-		t.Skipf("uforge.xsd not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	type enumeration struct {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 const adminPassword = "e2e-admin-password"
@@ -31,9 +33,7 @@ type server struct {
 // kilnBinary builds bin/kiln once per test binary.
 func kilnBinary(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("end-to-end test: set KILN_E2E=1")
-	}
+	testenv.RequireE2E(t, "builds and runs the kiln binary")
 	bin := filepath.Join(t.TempDir(), "kiln")
 	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kiln").CombinedOutput()
 	if err != nil {

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kilnhq/kiln/internal/store"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // refreshTime has microsecond precision, the finest both databases keep.
@@ -345,7 +345,7 @@ func testSpeed(t *testing.T, s store.Store) {
 	// The full mirror-sized index is a performance check: it runs with the
 	// end-to-end tests (KILN_E2E=1); the fast suite uses a tenth of it.
 	size := bigIndex / 10
-	if os.Getenv("KILN_E2E") == "1" {
+	if testenv.E2E() {
 		size = bigIndex
 	}
 	first := syntheticPackages(size, 0)

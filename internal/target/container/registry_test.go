@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 const debianRegistry = "/usr/bin/docker-registry"
@@ -25,10 +27,7 @@ const debianRegistry = "/usr/bin/docker-registry"
 func startDebianRegistry(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(debianRegistry); err != nil {
-		if os.Getenv("KILN_E2E") == "1" {
-			t.Fatalf("%s missing (apt-get install docker-registry): %v", debianRegistry, err)
-		}
-		t.Skipf("%s not installed (apt-get install docker-registry)", debianRegistry)
+		testenv.Missing(t, testenv.E2E(), "%s not installed (apt-get install docker-registry): %v", debianRegistry, err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	mustOK(t, err)

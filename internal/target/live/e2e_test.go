@@ -21,6 +21,7 @@ import (
 	"github.com/kilnhq/kiln/internal/rootfs"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target/live"
+	"github.com/kilnhq/kiln/internal/testenv"
 )
 
 // TestE2ELive builds the reference appliance's tree with live-boot (as the
@@ -29,9 +30,7 @@ import (
 // the NIC's iPXE. Each boot logs in on ttyS0 and checks that the root is
 // live-boot's overlay.
 func TestE2ELive(t *testing.T) {
-	if os.Getenv("KILN_E2E") != "1" {
-		t.Skip("end-to-end test: set KILN_E2E=1")
-	}
+	testenv.RequireE2E(t, "builds a live ISO and PXE files and boots them")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
 	defer cancel()
 	s := referenceSpec(t)
