@@ -131,7 +131,7 @@ func TestNodeFlagsShared(t *testing.T) {
 	}
 	var names []string
 	build.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	if want := []string{"cache-max-gb", "compress", "config", "data", "format", "log-level", "mirror", "out", "spec"}; !slices.Equal(names, want) {
+	if want := []string{"cache-max-gb", "compress", "config", "data", "format", "log-level", "mirror", "out", "plan-only", "spec"}; !slices.Equal(names, want) {
 		t.Errorf("build flags %v, want %v", names, want)
 	}
 }
