@@ -66,7 +66,7 @@ func renderStatus(login string, img *store.Image) *uforge.OpStatus {
 }
 
 // renderImage is the image ticket: every field hammr reads is present (contract §4.1, §8.10).
-func (s *Service) renderImage(login string, img *store.Image) *uforge.Image {
+func (s *imageOps) renderImage(login string, img *store.Image) *uforge.Image {
 	uri := imageURI(login, img)
 	f, _ := target.ByID(img.FormatID)
 	tf := renderTargetFormat(f, true)
