@@ -60,11 +60,12 @@ func countUsers(t *testing.T, st store.Store) int {
 	return n
 }
 
-// A worker started first on an empty database creates no user (it used to
-// create "admin" with a password nobody saw), yet works the jobs it finds.
-func TestWorkerCreatesNoUser(t *testing.T) {
+// startWorker starts a worker node on database (SQLite in its data directory
+// when empty) and checks that it created no user there.
+func startWorker(t *testing.T, database string) *app.Worker {
+	t.Helper()
 	ctx := context.Background()
-	w, err := app.OpenWorker(ctx, config(t, ""))
+	w, err := app.OpenWorker(ctx, config(t, database))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +74,16 @@ func TestWorkerCreatesNoUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := countUsers(t, w.Store); n != 0 {
-		t.Fatalf("a worker on an empty database created %d users", n)
+		t.Fatalf("a worker started on an empty database created %d users", n)
 	}
+	return w
+}
+
+// A worker started first on an empty database creates no user (it used to
+// create "admin" with a password nobody saw), yet works the jobs it finds.
+func TestWorkerCreatesNoUser(t *testing.T) {
+	ctx := context.Background()
+	w := startWorker(t, "")
 
 	// A job enqueued by another node: the worker builds it with build, no use case involved.
 	u := &store.User{Login: "alice", PasswordHash: "x", Active: true}
@@ -141,17 +150,7 @@ func TestServeCreatesAdmin(t *testing.T) {
 func TestServeAndWorkerNodes(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.Start(t)
-	w, err := app.OpenWorker(ctx, config(t, dsn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeOnCleanup(t, w.Close)
-	if err := w.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := countUsers(t, w.Store); n != 0 {
-		t.Fatalf("the worker created %d users", n)
-	}
+	startWorker(t, dsn)
 
 	cfg := config(t, dsn)
 	cfg.AdminPassword = "admin-secret"
