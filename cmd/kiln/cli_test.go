@@ -286,7 +286,7 @@ func TestCLICredentialSources(t *testing.T) {
 	}
 	// A second user, to tell the sources apart.
 	mustKiln(t, append([]string{"user", "info"}, n.admin()...)...)
-	if _, _, err := n.node.Service.CreateUser(context.Background(), adminPrincipal(t, n), newUser("bob", "bob-secret")); err != nil {
+	if _, _, err := n.node.Services.Users.CreateUser(context.Background(), adminPrincipal(t, n), newUser("bob", "bob-secret")); err != nil {
 		t.Fatal(err)
 	}
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,7 +22,8 @@ func newWorkerCmd() *cobra.Command {
 		Long: `Run image generation workers without the API, for a multi-node Kiln:
 several "kiln worker" processes (and "kiln serve --workers 0" for the API)
 share one PostgreSQL database. Artifacts are written under --data, which
-the API nodes must share (an S3-compatible store comes later).`,
+the API nodes must share (an S3-compatible store comes later). A worker
+serves no API and creates no user: "kiln serve" creates the administrator.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := loadSettings(cmd); err != nil {
 				return err
@@ -47,9 +47,8 @@ func runWorker(ctx context.Context, o workerOptions) error {
 	if err != nil {
 		return err
 	}
-	node, err := app.Open(ctx, app.Config{DataDir: o.data, Database: o.database, Mirrors: mirrors,
-		AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"), RunWorkers: true, Workers: max(o.workers, 1),
-		JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, CacheDir: o.cacheDir, Logger: log})
+	node, err := app.OpenWorker(ctx, app.Config{DataDir: o.data, Database: o.database, Mirrors: mirrors,
+		Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, CacheDir: o.cacheDir, Logger: log})
 	if err != nil {
 		return err
 	}

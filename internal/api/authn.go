@@ -19,7 +19,7 @@ func (s *Server) authenticate(r *http.Request) (*service.Principal, error) {
 		if sig == "" {
 			return nil, unauthorized("the request has an apiKey but no signature")
 		}
-		p, secret, err := s.svc.APIKeySecret(r.Context(), pub)
+		p, secret, err := s.users.APIKeySecret(r.Context(), pub)
 		if err != nil {
 			return nil, unauthorized("unknown API key or bad signature")
 		}
@@ -32,7 +32,7 @@ func (s *Server) authenticate(r *http.Request) (*service.Principal, error) {
 	if !ok {
 		return nil, unauthorized("authentication required: HTTP Basic or an API key signature")
 	}
-	p, err := s.svc.Authenticate(r.Context(), login, password)
+	p, err := s.users.Authenticate(r.Context(), login, password)
 	if err != nil {
 		if se, ok := service.AsError(err); ok && se.Kind == service.KindForbidden {
 			return nil, unauthorized(se.Msg)

@@ -12,7 +12,7 @@ func (s *Server) listAppliances(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListAppliances(r.Context(), r.caller, r.PathValue("uid"), q))
+	return answer(s.appliances.ListAppliances(r.Context(), r.caller, r.PathValue("uid"), q))
 }
 
 func (s *Server) createAppliance(r *request) (*response, error) {
@@ -20,7 +20,7 @@ func (s *Server) createAppliance(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	a, err := s.svc.CreateAppliance(r.Context(), r.caller, r.PathValue("uid"), &in)
+	a, err := s.appliances.CreateAppliance(r.Context(), r.caller, r.PathValue("uid"), &in)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func (s *Server) getAppliance(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.svc.GetAppliance(r.Context(), r.caller, r.PathValue("uid"), aid)
+	a, err := s.appliances.GetAppliance(r.Context(), r.caller, r.PathValue("uid"), aid)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Server) updateAppliance(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	return answer(s.svc.UpdateAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in))
+	return answer(s.appliances.UpdateAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in))
 }
 
 func (s *Server) deleteAppliance(r *request) (*response, error) {
@@ -64,7 +64,7 @@ func (s *Server) deleteAppliance(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, force); err != nil {
+	if err := s.appliances.DeleteAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, force); err != nil {
 		return nil, err
 	}
 	return noContent(), nil
@@ -79,7 +79,7 @@ func (s *Server) cloneAppliance(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	a, err := s.svc.CloneAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	a, err := s.appliances.CloneAppliance(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Server) createOSProfile(r *request) (*response, error) {
 	if err := r.decodeProfile(&in); err != nil {
 		return nil, err
 	}
-	p, err := s.svc.CreateOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	p, err := s.appliances.CreateOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s *Server) getOSProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.GetOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid)
+	p, err := s.appliances.GetOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Server) deleteOSProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid); err != nil {
+	if err := s.appliances.DeleteOSProfile(r.Context(), r.caller, r.PathValue("uid"), aid, osid); err != nil {
 		return nil, err
 	}
 	return noContent(), nil
@@ -134,7 +134,7 @@ func (s *Server) getOSProfilePackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.OSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid))
+	return answer(s.appliances.OSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid))
 }
 
 func (s *Server) updateOSProfilePackages(r *request) (*response, error) {
@@ -146,7 +146,7 @@ func (s *Server) updateOSProfilePackages(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	return answer(s.svc.UpdateOSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid, &in))
+	return answer(s.appliances.UpdateOSProfilePackages(r.Context(), r.caller, r.PathValue("uid"), aid, osid, &in))
 }
 
 func (r *request) osProfileIDs() (aid, osid int64, err error) {
@@ -174,7 +174,7 @@ func (s *Server) getInstallProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid))
+	return answer(s.appliances.GetInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid))
 }
 
 func (s *Server) updateInstallProfile(r *request) (*response, error) {
@@ -186,5 +186,5 @@ func (s *Server) updateInstallProfile(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	return answer(s.svc.UpdateInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid, &in))
+	return answer(s.appliances.UpdateInstallProfile(r.Context(), r.caller, r.PathValue("uid"), aid, ipid, &in))
 }

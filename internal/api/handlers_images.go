@@ -27,7 +27,7 @@ func (s *Server) generateImage(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	img, err := s.svc.GenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
+	img, err := s.images.GenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Server) regenerateImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.svc.RegenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid, force, reproduce)
+	img, err := s.images.RegenerateImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid, force, reproduce)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *Server) getImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
+	return answer(s.images.GetImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) listImages(r *request) (*response, error) {
@@ -76,7 +76,7 @@ func (s *Server) listImages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid, q))
+	return answer(s.images.ListApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid, q))
 }
 
 func (s *Server) getImageStatus(r *request) (*response, error) {
@@ -84,7 +84,7 @@ func (s *Server) getImageStatus(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ImageStatus(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
+	return answer(s.images.ImageStatus(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) listImageStatuses(r *request) (*response, error) {
@@ -92,7 +92,7 @@ func (s *Server) listImageStatuses(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ApplianceImageStatuses(r.Context(), r.caller, r.PathValue("uid"), aid))
+	return answer(s.images.ApplianceImageStatuses(r.Context(), r.caller, r.PathValue("uid"), aid))
 }
 
 func (s *Server) cancelImage(r *request) (*response, error) {
@@ -100,7 +100,7 @@ func (s *Server) cancelImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.CancelImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
+	return answer(s.images.CancelImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) deleteImage(r *request) (*response, error) {
@@ -108,7 +108,7 @@ func (s *Server) deleteImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid); err != nil {
+	if err := s.images.DeleteImage(r.Context(), r.caller, r.PathValue("uid"), aid, itid); err != nil {
 		return nil, err
 	}
 	return noContent(), nil
@@ -119,7 +119,7 @@ func (s *Server) deleteImages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid); err != nil {
+	if err := s.images.DeleteApplianceImages(r.Context(), r.caller, r.PathValue("uid"), aid); err != nil {
 		return nil, err
 	}
 	return noContent(), nil
@@ -130,15 +130,15 @@ func (s *Server) imagePackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ImagePackages(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
+	return answer(s.images.ImagePackages(r.Context(), r.caller, r.PathValue("uid"), aid, itid))
 }
 
 func (s *Server) userImages(r *request) (*response, error) {
-	return answer(s.svc.UserImages(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
+	return answer(s.images.UserImages(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
 }
 
 func (s *Server) userImageStatuses(r *request) (*response, error) {
-	return answer(s.svc.UserImageStatuses(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
+	return answer(s.images.UserImageStatuses(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query()["img"]))
 }
 
 // downloadImage streams an artifact to the holder of its single-use downloadId,
@@ -148,7 +148,7 @@ func (s *Server) downloadImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.svc.DownloadImage(r.Context(), r.PathValue("uid"), aid, itid, r.URL.Query().Get("downloadId"))
+	d, err := s.images.DownloadImage(r.Context(), r.PathValue("uid"), aid, itid, r.URL.Query().Get("downloadId"))
 	if err != nil {
 		return nil, err
 	}

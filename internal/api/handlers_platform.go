@@ -40,11 +40,11 @@ func (r *request) query() (service.Query, error) {
 }
 
 func (s *Server) listOrgs(r *request) (*response, error) {
-	return ok(&uforge.Orgs{Objects: uforge.Objects{Total: new(int64(1))}, Orgs: []uforge.Org{*s.svc.Org(r.Context(), r.caller)}}), nil
+	return ok(&uforge.Orgs{Objects: uforge.Objects{Total: new(int64(1))}, Orgs: []uforge.Org{*s.catalog.Org(r.Context(), r.caller)}}), nil
 }
 
 func (s *Server) listUserOrgs(r *request) (*response, error) {
-	if _, err := s.svc.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
+	if _, err := s.users.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
 		return nil, err
 	}
 	return s.listOrgs(r)
@@ -54,7 +54,7 @@ func (s *Server) getOrg(r *request) (*response, error) {
 	if err := checkOrg(r); err != nil {
 		return nil, err
 	}
-	return ok(s.svc.Org(r.Context(), r.caller)), nil
+	return ok(s.catalog.Org(r.Context(), r.caller)), nil
 }
 
 // checkOrg accepts only the default organization.
@@ -74,11 +74,11 @@ func (s *Server) listDistributions(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListDistributions(r.Context(), q))
+	return answer(s.catalog.ListDistributions(r.Context(), q))
 }
 
 func (s *Server) listUserDistributions(r *request) (*response, error) {
-	if _, err := s.svc.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
+	if _, err := s.users.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
 		return nil, err
 	}
 	return s.listDistributions(r)
@@ -89,7 +89,7 @@ func (s *Server) getDistribution(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetDistribution(r.Context(), id))
+	return answer(s.catalog.GetDistribution(r.Context(), id))
 }
 
 func (s *Server) listProfiles(r *request) (*response, error) {
@@ -101,7 +101,7 @@ func (s *Server) listProfiles(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.DistributionProfiles(r.Context(), id, q))
+	return answer(s.catalog.DistributionProfiles(r.Context(), id, q))
 }
 
 func (s *Server) getProfile(r *request) (*response, error) {
@@ -113,7 +113,7 @@ func (s *Server) getProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.DistributionProfile(r.Context(), id, pid))
+	return answer(s.catalog.DistributionProfile(r.Context(), id, pid))
 }
 
 func (s *Server) listPackages(r *request) (*response, error) {
@@ -125,7 +125,7 @@ func (s *Server) listPackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.DistributionPackages(r.Context(), id, q))
+	return answer(s.catalog.DistributionPackages(r.Context(), id, q))
 }
 
 func (s *Server) getPackage(r *request) (*response, error) {
@@ -137,18 +137,18 @@ func (s *Server) getPackage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.DistributionPackage(r.Context(), id, pid))
+	return answer(s.catalog.DistributionPackage(r.Context(), id, pid))
 }
 
 func (s *Server) listTargetFormats(r *request) (*response, error) {
-	if _, err := s.svc.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
+	if _, err := s.users.GetUser(r.Context(), r.caller, r.PathValue("uid")); err != nil {
 		return nil, err
 	}
 	q, err := r.query()
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.TargetFormats(r.Context(), r.caller, q))
+	return answer(s.catalog.TargetFormats(r.Context(), r.caller, q))
 }
 
 func (s *Server) listOrgTargetFormats(r *request) (*response, error) {
@@ -159,7 +159,7 @@ func (s *Server) listOrgTargetFormats(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.TargetFormats(r.Context(), r.caller, q))
+	return answer(s.catalog.TargetFormats(r.Context(), r.caller, q))
 }
 
 func (s *Server) getTargetFormat(r *request) (*response, error) {
@@ -170,5 +170,5 @@ func (s *Server) getTargetFormat(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.TargetFormat(r.Context(), r.caller, id))
+	return answer(s.catalog.TargetFormat(r.Context(), r.caller, id))
 }

@@ -36,7 +36,7 @@ func (s *Server) createScannedInstance(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	si, err := s.svc.CreateScannedInstance(r.Context(), r.caller, r.PathValue("uid"), &in)
+	si, err := s.scans.CreateScannedInstance(r.Context(), r.caller, r.PathValue("uid"), &in)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Server) listScannedInstances(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListScannedInstances(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query().Get("name"), include))
+	return answer(s.scans.ListScannedInstances(r.Context(), r.caller, r.PathValue("uid"), r.URL.Query().Get("name"), include))
 }
 
 func (s *Server) getScannedInstance(r *request) (*response, error) {
@@ -62,7 +62,7 @@ func (s *Server) getScannedInstance(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetScannedInstance(r.Context(), r.caller, r.PathValue("uid"), siid, include))
+	return answer(s.scans.GetScannedInstance(r.Context(), r.caller, r.PathValue("uid"), siid, include))
 }
 
 func (s *Server) deleteScannedInstance(r *request) (*response, error) {
@@ -70,11 +70,11 @@ func (s *Server) deleteScannedInstance(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return done(s.svc.DeleteScannedInstance(r.Context(), r.caller, r.PathValue("uid"), siid))
+	return done(s.scans.DeleteScannedInstance(r.Context(), r.caller, r.PathValue("uid"), siid))
 }
 
 func (s *Server) deleteScannedInstances(r *request) (*response, error) {
-	return done(s.svc.DeleteScannedInstances(r.Context(), r.caller, r.PathValue("uid")))
+	return done(s.scans.DeleteScannedInstances(r.Context(), r.caller, r.PathValue("uid")))
 }
 
 // createScan takes the agent's report as the raw body (scan_create).
@@ -83,7 +83,7 @@ func (s *Server) createScan(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.svc.CreateScan(r.Context(), r.caller, r.PathValue("uid"), siid, r.Body, r.URL.Query().Get("crc"))
+	sc, err := s.scans.CreateScan(r.Context(), r.caller, r.PathValue("uid"), siid, r.Body, r.URL.Query().Get("crc"))
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +97,11 @@ func (s *Server) listScans(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListScans(r.Context(), r.caller, r.PathValue("uid"), siid))
+	return answer(s.scans.ListScans(r.Context(), r.caller, r.PathValue("uid"), siid))
 }
 
 func (s *Server) userScans(r *request) (*response, error) {
-	return answer(s.svc.UserScans(r.Context(), r.caller, r.PathValue("uid")))
+	return answer(s.scans.UserScans(r.Context(), r.caller, r.PathValue("uid")))
 }
 
 func (s *Server) getScan(r *request) (*response, error) {
@@ -113,7 +113,7 @@ func (s *Server) getScan(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid, pkgs))
+	return answer(s.scans.GetScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid, pkgs))
 }
 
 func (s *Server) updateScan(r *request) (*response, error) {
@@ -125,7 +125,7 @@ func (s *Server) updateScan(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	return answer(s.svc.UpdateScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid, &in))
+	return answer(s.scans.UpdateScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid, &in))
 }
 
 func (s *Server) deleteScan(r *request) (*response, error) {
@@ -133,7 +133,7 @@ func (s *Server) deleteScan(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return done(s.svc.DeleteScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
+	return done(s.scans.DeleteScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
 }
 
 func (s *Server) deleteInstanceScans(r *request) (*response, error) {
@@ -141,7 +141,7 @@ func (s *Server) deleteInstanceScans(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return done(s.svc.DeleteInstanceScans(r.Context(), r.caller, r.PathValue("uid"), siid))
+	return done(s.scans.DeleteInstanceScans(r.Context(), r.caller, r.PathValue("uid"), siid))
 }
 
 func (s *Server) cancelScan(r *request) (*response, error) {
@@ -149,7 +149,7 @@ func (s *Server) cancelScan(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.CancelScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
+	return answer(s.scans.CancelScan(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
 }
 
 // uploadOverlay takes one chunk of the overlay as the raw body: ?offset=&crc=
@@ -175,7 +175,7 @@ func (s *Server) uploadOverlay(r *request) (*response, error) {
 	if c.Complete, err = r.boolParam("complete"); err != nil {
 		return nil, err
 	}
-	held, err := s.svc.ReceiveOverlay(r.Context(), r.caller, r.PathValue("uid"), siid, sid, c, r.Body)
+	held, err := s.scans.ReceiveOverlay(r.Context(), r.caller, r.PathValue("uid"), siid, sid, c, r.Body)
 	r.w.Header().Set(OverlayReceivedHeader, strconv.FormatInt(held, 10))
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func (s *Server) overlayReceived(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	held, err := s.svc.OverlayReceived(r.Context(), r.caller, r.PathValue("uid"), siid, sid)
+	held, err := s.scans.OverlayReceived(r.Context(), r.caller, r.PathValue("uid"), siid, sid)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (s *Server) downloadOverlay(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.svc.OpenOverlay(r.Context(), r.caller, r.PathValue("uid"), siid, sid)
+	a, err := s.scans.OpenOverlay(r.Context(), r.caller, r.PathValue("uid"), siid, sid)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Server) scanInstallProfile(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ScanInstallProfile(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
+	return answer(s.scans.ScanInstallProfile(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
 }
 
 func (s *Server) scanPackages(r *request) (*response, error) {
@@ -225,7 +225,7 @@ func (s *Server) scanPackages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ScanPackages(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
+	return answer(s.scans.ScanPackages(r.Context(), r.caller, r.PathValue("uid"), siid, sid))
 }
 
 func (s *Server) scanFiles(r *request) (*response, error) {
@@ -234,7 +234,7 @@ func (s *Server) scanFiles(r *request) (*response, error) {
 		return nil, err
 	}
 	oneLevel := r.URL.Query().Get("rellevel") == "1"
-	return answer(s.svc.ScanFiles(r.Context(), r.caller, r.PathValue("uid"), siid, sid, r.URL.Query().Get("dir"), oneLevel))
+	return answer(s.scans.ScanFiles(r.Context(), r.caller, r.PathValue("uid"), siid, sid, r.URL.Query().Get("dir"), oneLevel))
 }
 
 func (s *Server) generateScanImage(r *request) (*response, error) {
@@ -246,7 +246,7 @@ func (s *Server) generateScanImage(r *request) (*response, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	img, err := s.svc.GenerateScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, &in)
+	img, err := s.scans.GenerateScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (s *Server) listScanImages(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ListScanImages(r.Context(), r.caller, r.PathValue("uid"), siid, sid, q))
+	return answer(s.scans.ListScanImages(r.Context(), r.caller, r.PathValue("uid"), siid, sid, q))
 }
 
 func (s *Server) getScanImage(r *request) (*response, error) {
@@ -272,7 +272,7 @@ func (s *Server) getScanImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.GetScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
+	return answer(s.scans.GetScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
 }
 
 func (s *Server) getScanImageStatus(r *request) (*response, error) {
@@ -280,7 +280,7 @@ func (s *Server) getScanImageStatus(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.ScanImageStatus(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
+	return answer(s.scans.ScanImageStatus(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
 }
 
 func (s *Server) cancelScanImage(r *request) (*response, error) {
@@ -288,7 +288,7 @@ func (s *Server) cancelScanImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return answer(s.svc.CancelScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
+	return answer(s.scans.CancelScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
 }
 
 func (s *Server) deleteScanImage(r *request) (*response, error) {
@@ -296,7 +296,7 @@ func (s *Server) deleteScanImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return done(s.svc.DeleteScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
+	return done(s.scans.DeleteScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid))
 }
 
 func (s *Server) downloadScanImage(r *request) (*response, error) {
@@ -304,7 +304,7 @@ func (s *Server) downloadScanImage(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.svc.DownloadScanImage(r.Context(), r.PathValue("uid"), siid, sid, itid, r.URL.Query().Get("downloadId"))
+	d, err := s.scans.DownloadScanImage(r.Context(), r.PathValue("uid"), siid, sid, itid, r.URL.Query().Get("downloadId"))
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Server) scanImageFidelity(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	report, err := s.svc.ScanImageFidelity(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid)
+	report, err := s.scans.ScanImageFidelity(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid)
 	if err != nil {
 		return nil, err
 	}

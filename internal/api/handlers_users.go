@@ -61,7 +61,7 @@ func renderRoles(names []string) []uforge.Role {
 }
 
 func (s *Server) getUser(r *request) (*response, error) {
-	u, err := s.svc.GetUser(r.Context(), r.caller, r.PathValue("uid"))
+	u, err := s.users.GetUser(r.Context(), r.caller, r.PathValue("uid"))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Server) getUser(r *request) (*response, error) {
 }
 
 func (s *Server) listUsers(r *request) (*response, error) {
-	users, err := s.svc.ListUsers(r.Context(), r.caller)
+	users, err := s.users.ListUsers(r.Context(), r.caller)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Server) createUser(r *request) (*response, error) {
 			nu.Roles = append(nu.Roles, uforge.StrValue(role.Name))
 		}
 	}
-	u, generated, err := s.svc.CreateUser(r.Context(), r.caller, nu)
+	u, generated, err := s.users.CreateUser(r.Context(), r.caller, nu)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *Server) updateUser(r *request) (*response, error) {
 	if in.LoginName != nil && *in.LoginName != r.PathValue("uid") {
 		return nil, badRequest("user.login", "user/loginName: a login cannot be renamed")
 	}
-	u, err := s.svc.UpdateUser(r.Context(), r.caller, r.PathValue("uid"), service.UserUpdate{
+	u, err := s.users.UpdateUser(r.Context(), r.caller, r.PathValue("uid"), service.UserUpdate{
 		Email: in.Email, FirstName: in.FirstName, Surname: in.Surname, Password: in.Password, Active: in.Active})
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Server) updateUser(r *request) (*response, error) {
 }
 
 func (s *Server) getUserRoles(r *request) (*response, error) {
-	u, err := s.svc.GetUser(r.Context(), r.caller, r.PathValue("uid"))
+	u, err := s.users.GetUser(r.Context(), r.caller, r.PathValue("uid"))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Server) updateUserRoles(r *request) (*response, error) {
 		}
 		names = append(names, *role.Name)
 	}
-	u, err := s.svc.SetRoles(r.Context(), r.caller, r.PathValue("uid"), names)
+	u, err := s.users.SetRoles(r.Context(), r.caller, r.PathValue("uid"), names)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func renderAPIKey(login string, k *store.APIKey, withSecret bool) uforge.APIKeyP
 
 func (s *Server) listAPIKeys(r *request) (*response, error) {
 	uid := r.PathValue("uid")
-	keys, err := s.svc.ListAPIKeys(r.Context(), r.caller, uid)
+	keys, err := s.users.ListAPIKeys(r.Context(), r.caller, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (s *Server) createAPIKey(r *request) (*response, error) {
 		return nil, err
 	}
 	uid := r.PathValue("uid")
-	k, err := s.svc.CreateAPIKey(r.Context(), r.caller, uid, uforge.StrValue(in.Name), uforge.StrValue(in.Description))
+	k, err := s.users.CreateAPIKey(r.Context(), r.caller, uid, uforge.StrValue(in.Name), uforge.StrValue(in.Description))
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Server) getAPIKey(r *request) (*response, error) {
 		return nil, err
 	}
 	uid := r.PathValue("uid")
-	k, err := s.svc.GetAPIKey(r.Context(), r.caller, uid, id)
+	k, err := s.users.GetAPIKey(r.Context(), r.caller, uid, id)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Server) updateAPIKey(r *request) (*response, error) {
 		return nil, err
 	}
 	uid := r.PathValue("uid")
-	k, err := s.svc.UpdateAPIKey(r.Context(), r.caller, uid, id, in.Name, in.Description)
+	k, err := s.users.UpdateAPIKey(r.Context(), r.caller, uid, id, in.Name, in.Description)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (s *Server) deleteAPIKey(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.svc.DeleteAPIKey(r.Context(), r.caller, r.PathValue("uid"), id); err != nil {
+	if err := s.users.DeleteAPIKey(r.Context(), r.caller, r.PathValue("uid"), id); err != nil {
 		return nil, err
 	}
 	return noContent(), nil

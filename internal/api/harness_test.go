@@ -28,7 +28,7 @@ type env struct {
 	srv *httptest.Server
 	xml map[string][]byte // every XML answer, validated against uforge.xsd at the end
 	st  *store.SQL
-	svc *service.Service
+	svc *service.Services
 	gen *standIn
 }
 
@@ -64,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	if err := node.Store.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: node.Store, svc: node.Service, gen: gen, xml: map[string][]byte{}}
+	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, xml: map[string][]byte{}}
 	// One xmllint run per test validates every XML document the test received.
 	t.Cleanup(func() {
 		if len(e.xml) > 0 {

@@ -30,21 +30,25 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	svc *service.Service
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	users      *service.Users
+	catalog    *service.Catalog
+	appliances *service.Appliances
+	images     *service.Images
+	scans      *service.Scans
+	cfg        Config
+	log        *slog.Logger
+	mux        *http.ServeMux
 }
 
-// New returns the API server for svc.
-func New(svc *service.Service, cfg Config) *Server {
+// New returns the API server of the use cases in svc.
+func New(svc *service.Services, cfg Config) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

@@ -1,25 +1,26 @@
-// Package app assembles a Kiln node from its parts: the store, the use cases,
-// the durable queue with its workers, the artifact store, the image engine and
-// the HTTP API. `kiln serve`, `kiln worker` and the end-to-end tests all start
-// nodes through it, so they run the same wiring.
+// Package app assembles Kiln nodes from their parts. Every node opens the
+// store, the artifact store and the durable queue (core); a worker node adds
+// the image engine and the job runner (internal/build) and nothing else
+// (OpenWorker, for `kiln worker`); a serving node adds the use cases
+// (internal/service), the first administrator and the HTTP API, and the
+// workers too when it runs generations itself (Open, for `kiln serve`).
+// `kiln serve`, `kiln worker` and the end-to-end tests all start nodes
+// through it, so they run the same wiring.
 package app
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/kilnhq/kiln/internal/api"
+	"github.com/kilnhq/kiln/internal/build"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/queue"
-	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -33,13 +34,13 @@ type Config struct {
 	Mirrors       *distro.Mirrors
 	AdminPassword string // for the first start; "" generates one
 
-	RunWorkers    bool          // work generation jobs on this node
+	RunWorkers    bool          // serving nodes: work generation jobs on this node too
 	Workers       int           // concurrent generations
 	JobTimeout    time.Duration // longest generation
 	CacheMaxBytes int64         // rootfs caches
 	CacheDir      string        // rootfs caches; default DataDir/cache
 	// Generator replaces the image engine (tests use a fast stand-in).
-	Generator service.Generator
+	Generator build.Engine
 	// MaxOverlayBytes bounds one scan overlay upload (0: the default, 64 GiB).
 	MaxOverlayBytes int64
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
@@ -49,21 +50,21 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Node is a running Kiln: API handler, use cases and (optionally) workers.
-type Node struct {
-	Store   *store.SQL
-	Service *service.Service
-	Queue   *queue.Queue
-	Handler http.Handler
-	// AdminPassword is set when the first start generated the admin password.
-	AdminPassword string
+// core is what every node has: the database, the artifact store and the
+// generation queue; with workers, the engine and the job runner behind it.
+type core struct {
+	Store *store.SQL
+	Queue *queue.Queue
 
-	log *slog.Logger
-	dsn string
+	artifacts artifacts
+	settle    *build.Reconciler
+	log       *slog.Logger
+	dsn       string
 }
 
-// Open builds a node; Start starts its queue.
-func Open(ctx context.Context, cfg Config) (*Node, error) {
+// openCore opens the store, the artifact store and the queue. With
+// runWorkers the queue works jobs with a build.Runner on the engine.
+func openCore(ctx context.Context, cfg *Config, runWorkers bool) (*core, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -78,70 +79,62 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	n := &Node{Store: st, log: log, dsn: cfg.Database}
-	fail := func(err error) (*Node, error) {
+	c := &core{Store: st, settle: build.NewReconciler(st, log), log: log, dsn: cfg.Database}
+	if c.artifacts, err = newArtifacts(filepath.Join(cfg.DataDir, "artifacts")); err != nil {
 		st.Close()
 		return nil, err
 	}
-	svc := service.New(st, service.Config{Logger: log})
-	n.Service = svc
-	created, generated, err := svc.Bootstrap(ctx, cfg.AdminPassword)
-	if err != nil {
-		return fail(err)
+	qc := queue.Config{Workers: cfg.Workers, JobTimeout: cfg.JobTimeout, RunWorkers: runWorkers, Logger: log,
+		OnFinal: func(ctx context.Context, js queue.Status) {
+			if err := c.settle.JobFinished(ctx, js.ImageID, string(js.State), js.Error); err != nil {
+				log.Warn("settle image after its job", "image", js.ImageID, "err", err)
+			}
+		},
 	}
-	if created {
-		n.AdminPassword = generated
+	if runWorkers {
+		runner, err := c.runner(cfg)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		qc.Handler = runner.Run
 	}
+	if c.Queue, err = queue.New(ctx, st, cfg.Database, qc); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
-	arts, err := newArtifacts(filepath.Join(cfg.DataDir, "artifacts"))
-	if err != nil {
-		return fail(err)
-	}
-	gen := cfg.Generator
-	if gen == nil && cfg.RunWorkers {
+// runner builds the job runner on the configured engine, or on the real one.
+func (c *core) runner(cfg *Config) (*build.Runner, error) {
+	workDir := filepath.Join(cfg.DataDir, "tmp")
+	eng := cfg.Generator
+	if eng == nil {
 		if cfg.Mirrors == nil {
-			return fail(errors.New("app: workers need the Debian mirrors"))
+			return nil, errors.New("app: workers need the Debian mirrors")
 		}
 		if cfg.CacheDir == "" {
 			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
 		}
-		eng, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
-			WorkDir: filepath.Join(cfg.DataDir, "tmp"), Mirrors: cfg.Mirrors, Overlays: arts, Logger: log})
+		real, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
+			WorkDir: workDir, Mirrors: cfg.Mirrors, Overlays: c.artifacts, Logger: c.log})
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		gen = eng
+		eng = real
 	}
-	q, err := queue.New(ctx, st, cfg.Database, queue.Config{
-		Workers: cfg.Workers, JobTimeout: cfg.JobTimeout, RunWorkers: cfg.RunWorkers, Logger: log,
-		Handler: svc.RunGeneration,
-		OnFinal: func(ctx context.Context, js queue.Status) {
-			if err := svc.JobFinished(ctx, js.ImageID, string(js.State), js.Error); err != nil {
-				log.Warn("settle image after its job", "image", js.ImageID, "err", err)
-			}
-		},
-	})
-	if err != nil {
-		return fail(err)
-	}
-	n.Queue = q
-	svc.UseImages(service.Images{Queue: queueAdapter{q}, Generator: gen, Artifacts: arts,
-		WorkDir: filepath.Join(cfg.DataDir, "tmp")})
-	svc.UseScans(service.ScanConfig{UploadDir: filepath.Join(cfg.DataDir, "uploads"), MaxOverlayBytes: cfg.MaxOverlayBytes})
-	agent, _ := os.Executable() // the kiln binary is the scan agent
-	n.Handler = api.New(svc, api.Config{PublicURL: cfg.PublicURL, Version: cfg.APIVersion,
-		MaxBodyBytes: cfg.MaxBodyBytes, AgentPath: cmp.Or(cfg.Agent, agent), Logger: log})
-	return n, nil
+	return build.NewRunner(c.Store, c.artifacts, eng, build.Config{WorkDir: workDir, Logger: c.log}), nil
 }
 
 // Start recovers orphaned jobs, settles images whose job ended while no node
 // watched, and starts the workers.
-func (n *Node) Start(ctx context.Context) error {
-	if err := n.Queue.Start(ctx); err != nil {
+func (c *core) Start(ctx context.Context) error {
+	if err := c.Queue.Start(ctx); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
-	settled, err := n.Service.Reconcile(ctx, func(ctx context.Context, jobID int64) (string, string, error) {
-		js, err := n.Queue.Status(ctx, jobID)
+	settled, err := c.settle.Reconcile(ctx, func(ctx context.Context, jobID int64) (string, string, error) {
+		js, err := c.Queue.Status(ctx, jobID)
 		if err != nil || !js.State.Final() {
 			return "", "", err
 		}
@@ -151,28 +144,16 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("reconcile images: %w", err)
 	}
 	if settled > 0 {
-		n.log.Info("settled images whose generation ended while no node watched", "count", settled)
+		c.log.Info("settled images whose generation ended while no node watched", "count", settled)
 	}
 	return nil
 }
 
 // Close stops the workers (their jobs are retried later) and the database.
-func (n *Node) Close(ctx context.Context) error {
-	err := n.Queue.Stop(ctx)
-	return errors.Join(err, n.Store.Close())
-}
-
-// queueAdapter gives the service the two queue operations it needs.
-type queueAdapter struct{ q *queue.Queue }
-
-func (a queueAdapter) Enqueue(ctx context.Context, imageID int64) (int64, error) {
-	return a.q.Enqueue(ctx, imageID)
-}
-
-func (a queueAdapter) Cancel(ctx context.Context, jobID int64) error {
-	_, err := a.q.Cancel(ctx, jobID)
-	return err
+func (c *core) Close(ctx context.Context) error {
+	err := c.Queue.Stop(ctx)
+	return errors.Join(err, c.Store.Close())
 }
 
 // DatabaseDSN is the database the node opened.
-func (n *Node) DatabaseDSN() string { return n.dsn }
+func (c *core) DatabaseDSN() string { return c.dsn }

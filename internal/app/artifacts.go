@@ -9,7 +9,8 @@ import (
 	"github.com/kilnhq/kiln/internal/service"
 )
 
-// artifacts adapts the artifact store to what the use cases need.
+// artifacts adapts the artifact store to what the use cases, the job runner
+// and the engine need.
 type artifacts struct{ s artifact.Store }
 
 func newArtifacts(dir string) (artifacts, error) {

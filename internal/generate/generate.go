@@ -133,11 +133,23 @@ func (r *reporter) stage(s Stage) func(pct int, msg string) {
 	}
 }
 
-// workspace creates this build's private directory under WorkDir. Its name
-// carries the PID so that a later process can tell a crashed build's leftovers
-// from a live one's (removeStale).
-func (e *Engine) workspace() (string, error) {
-	dir, err := os.MkdirTemp(e.cfg.WorkDir, fmt.Sprintf("build-%d-", os.Getpid()))
+// workspace creates this build's private directory under WorkDir.
+func (e *Engine) workspace() (string, error) { return Workspace(e.cfg.WorkDir, "") }
+
+// Workspace creates a private directory under workDir for one build (label,
+// when given, says whose: "image-12"). Its name carries the PID so that a
+// later engine can tell a crashed build's leftovers from a live one's
+// (removeStale): callers that keep files beside a build, such as its
+// artifact before it is stored, make their directory here.
+func Workspace(workDir, label string) (string, error) {
+	if err := os.MkdirAll(workDir, 0o700); err != nil {
+		return "", fmt.Errorf("generate: work directory: %w", err)
+	}
+	prefix := fmt.Sprintf("build-%d-", os.Getpid())
+	if label != "" {
+		prefix += label + "-"
+	}
+	dir, err := os.MkdirTemp(workDir, prefix)
 	if err != nil {
 		return "", fmt.Errorf("generate: workspace: %w", err)
 	}

@@ -60,7 +60,7 @@ func artifactOf(s *spec.Spec, f target.Format, diskSize int64) (Artifact, error)
 		ext += ".gz"
 	}
 	base := fileBase(s)
-	a.FileName = base + ext
+	a.FileName, a.Extension = base+ext, ext
 	if f.Packaging != target.PackagingNone && f.Disk != target.DiskNone {
 		hw, err := pack.ParseHWType(o.HWType)
 		if err != nil {

@@ -49,8 +49,10 @@ type Artifact struct {
 	Format   string `json:"format"`   // its name ("QCOW2", "Vagrant Base Box")
 	// Kind names what the file is, as a primitive format: the disk encoding
 	// qemu-img knows ("qcow2", "vpc", "vmdk") or the packaging ("vbox", "docker").
-	Kind     string `json:"kind"`
-	FileName string `json:"fileName"`
+	Kind string `json:"kind"`
+	// FileName is name-version plus Extension, the file the engine writes.
+	FileName  string `json:"fileName"`
+	Extension string `json:"extension"` // ".qcow2", ".raw.gz", ".tar.gz" …
 	// Disk is the encoding the raw disk is converted to ("raw": kept as is;
 	// "none": the artifact is made from the tree, without a disk).
 	Disk target.Disk `json:"disk"`

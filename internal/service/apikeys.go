@@ -10,7 +10,7 @@ import (
 )
 
 // ListAPIKeys returns the key pairs of uid.
-func (s *Service) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]store.APIKey, error) {
+func (s *Users) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]store.APIKey, error) {
 	u, err := s.apiKeyOwner(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -19,7 +19,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]
 }
 
 // CreateAPIKey generates a key pair for uid, within the user's quota.
-func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string) (*store.APIKey, error) {
+func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string) (*store.APIKey, error) {
 	u, err := s.apiKeyOwner(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *Principal, uid, name, des
 }
 
 // UpdateAPIKey changes the name and description of a key pair.
-func (s *Service) UpdateAPIKey(ctx context.Context, p *Principal, uid string, id int64, name, description *string) (*store.APIKey, error) {
+func (s *Users) UpdateAPIKey(ctx context.Context, p *Principal, uid string, id int64, name, description *string) (*store.APIKey, error) {
 	k, err := s.GetAPIKey(ctx, p, uid, id)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (s *Service) UpdateAPIKey(ctx context.Context, p *Principal, uid string, id
 }
 
 // GetAPIKey returns one key pair of uid.
-func (s *Service) GetAPIKey(ctx context.Context, p *Principal, uid string, id int64) (*store.APIKey, error) {
+func (s *Users) GetAPIKey(ctx context.Context, p *Principal, uid string, id int64) (*store.APIKey, error) {
 	keys, err := s.ListAPIKeys(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (s *Service) GetAPIKey(ctx context.Context, p *Principal, uid string, id in
 }
 
 // DeleteAPIKey removes a key pair.
-func (s *Service) DeleteAPIKey(ctx context.Context, p *Principal, uid string, id int64) error {
+func (s *Users) DeleteAPIKey(ctx context.Context, p *Principal, uid string, id int64) error {
 	u, err := s.apiKeyOwner(ctx, p, uid)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, p *Principal, uid string, id
 	return nil
 }
 
-func (s *Service) apiKeyOwner(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+func (s *Users) apiKeyOwner(ctx context.Context, p *Principal, uid string) (*store.User, error) {
 	if !p.Has(auth.APIKeyAccess) {
 		return nil, forbidden("entitlement", "the entitlement %q is required for this operation", auth.APIKeyAccess)
 	}

@@ -6,42 +6,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
-// Query is a UForge search: FIQL filter, paging and ordering (contract §1.7).
-type Query struct {
-	FIQL       string
-	Count      int // page size, 0 = all
-	Offset     int
-	OrderBy    string
-	Descending bool
-}
+// Appliances holds the use cases of appliances (templates): the appliance
+// itself, its OS profile and package list, and its install profile.
+type Appliances struct{ base }
 
-// owned loads appliance aid of user uid after the ownership check.
-func (s *Service) owned(ctx context.Context, p *Principal, uid string, aid int64) (*store.User, *store.Appliance, *applianceDoc, error) {
-	u, err := s.targetUser(ctx, p, uid)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	a, err := s.store.GetAppliance(ctx, u.ID, aid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil, notFound("appliance", "appliance %d of user %q does not exist", aid, uid)
-	}
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("get appliance: %w", err)
-	}
-	d, err := decodeDoc(a)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return u, a, d, nil
-}
+// NewAppliances returns the appliance use cases on st.
+func NewAppliances(st store.Store, cfg Config) *Appliances { return &Appliances{newBase(st, cfg)} }
 
 // CreateAppliance creates a template from an appliance body: name and version are
 // required; distributionUri, osProfile and installProfile are optional.
-func (s *Service) CreateAppliance(ctx context.Context, p *Principal, uid string, in *uforge.Appliance) (*uforge.Appliance, error) {
+func (s *Appliances) CreateAppliance(ctx context.Context, p *Principal, uid string, in *uforge.Appliance) (*uforge.Appliance, error) {
 	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -55,7 +34,7 @@ func (s *Service) CreateAppliance(ctx context.Context, p *Principal, uid string,
 	}
 	d := &applianceDoc{Description: deref(in.Description), Install: defaultInstallProfile()}
 	if in.DistributionURI != nil {
-		dist, err := s.distributionByURI(*in.DistributionURI, "appliance/distributionUri")
+		dist, err := distributionByURI(*in.DistributionURI, "appliance/distributionUri")
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +65,7 @@ func (s *Service) CreateAppliance(ctx context.Context, p *Principal, uid string,
 }
 
 // GetAppliance returns one appliance.
-func (s *Service) GetAppliance(ctx context.Context, p *Principal, uid string, aid int64) (*uforge.Appliance, error) {
+func (s *Appliances) GetAppliance(ctx context.Context, p *Principal, uid string, aid int64) (*uforge.Appliance, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err
@@ -95,7 +74,7 @@ func (s *Service) GetAppliance(ctx context.Context, p *Principal, uid string, ai
 }
 
 // ListAppliances returns the appliances of uid matching q.
-func (s *Service) ListAppliances(ctx context.Context, p *Principal, uid string, q Query) (*uforge.Appliances, error) {
+func (s *Appliances) ListAppliances(ctx context.Context, p *Principal, uid string, q Query) (*uforge.Appliances, error) {
 	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -125,7 +104,7 @@ func (s *Service) ListAppliances(ctx context.Context, p *Principal, uid string, 
 
 // UpdateAppliance changes name, version and description (and, when present, the
 // install profile); the revision goes up.
-func (s *Service) UpdateAppliance(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.Appliance) (*uforge.Appliance, error) {
+func (s *Appliances) UpdateAppliance(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.Appliance) (*uforge.Appliance, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err
@@ -154,7 +133,7 @@ func (s *Service) UpdateAppliance(ctx context.Context, p *Principal, uid string,
 }
 
 // DeleteAppliance removes an appliance (and, later, its images).
-func (s *Service) DeleteAppliance(ctx context.Context, p *Principal, uid string, aid int64, force bool) error {
+func (s *Appliances) DeleteAppliance(ctx context.Context, p *Principal, uid string, aid int64, force bool) error {
 	u, _, _, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return err
@@ -166,7 +145,7 @@ func (s *Service) DeleteAppliance(ctx context.Context, p *Principal, uid string,
 }
 
 // CloneAppliance copies an appliance under a new name and version (both required).
-func (s *Service) CloneAppliance(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.Appliance) (*uforge.Appliance, error) {
+func (s *Appliances) CloneAppliance(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.Appliance) (*uforge.Appliance, error) {
 	u, src, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err
@@ -196,7 +175,7 @@ func (s *Service) CloneAppliance(ctx context.Context, p *Principal, uid string, 
 	return s.renderAppliance(ctx, u.Login, a, d)
 }
 
-func (s *Service) saveAppliance(ctx context.Context, a *store.Appliance, d *applianceDoc) error {
+func (s *Appliances) saveAppliance(ctx context.Context, a *store.Appliance, d *applianceDoc) error {
 	doc, err := encodeDoc(d)
 	if err != nil {
 		return err
@@ -226,7 +205,7 @@ func checkNameVersion(name, version string) error {
 }
 
 // renderAppliance builds the wire object, with every field hammr reads.
-func (s *Service) renderAppliance(ctx context.Context, login string, a *store.Appliance, d *applianceDoc) (*uforge.Appliance, error) {
+func (s *Appliances) renderAppliance(ctx context.Context, login string, a *store.Appliance, d *applianceDoc) (*uforge.Appliance, error) {
 	uri := applianceURI(login, a.ID)
 	out := &uforge.Appliance{
 		Object:              uforge.Object{Created: new(a.Created.UTC()), DBID: new(a.ID), LastModified: new(a.Modified.UTC())},
@@ -251,7 +230,7 @@ func (s *Service) renderAppliance(ctx context.Context, login string, a *store.Ap
 		Version:             new(a.Version),
 	}
 	if d.DistributionID != 0 {
-		if dist, ok := s.distributionByID(d.DistributionID); ok {
+		if dist, ok := distro.ByID(d.DistributionID); ok {
 			out.DistributionName = new(dist.Name + " " + dist.Version)
 			out.DistributionURI = new(distributionURI(dist.ID))
 		}

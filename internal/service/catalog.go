@@ -14,8 +14,16 @@ import (
 	"github.com/kilnhq/kiln/internal/uforge"
 )
 
+// Catalog holds the use cases of what Kiln builds from and to: distributions,
+// their standard profiles and package indexes, target formats and the
+// organization.
+type Catalog struct{ base }
+
+// NewCatalog returns the catalog use cases on st.
+func NewCatalog(st store.Store, cfg Config) *Catalog { return &Catalog{newBase(st, cfg)} }
+
 // ListDistributions returns the distributions Kiln builds, filtered by q.
-func (s *Service) ListDistributions(ctx context.Context, q Query) (*uforge.Distributions, error) {
+func (s *Catalog) ListDistributions(ctx context.Context, q Query) (*uforge.Distributions, error) {
 	var all []uforge.Distribution
 	for _, d := range distro.All() {
 		w, err := s.renderDistribution(ctx, d)
@@ -32,7 +40,7 @@ func (s *Service) ListDistributions(ctx context.Context, q Query) (*uforge.Distr
 }
 
 // GetDistribution returns one distribution.
-func (s *Service) GetDistribution(ctx context.Context, id int64) (*uforge.Distribution, error) {
+func (s *Catalog) GetDistribution(ctx context.Context, id int64) (*uforge.Distribution, error) {
 	d, ok := distro.ByID(id)
 	if !ok {
 		return nil, notFound("distribution", "distribution %d does not exist", id)
@@ -40,7 +48,7 @@ func (s *Service) GetDistribution(ctx context.Context, id int64) (*uforge.Distri
 	return s.renderDistribution(ctx, d)
 }
 
-func (s *Service) renderDistribution(ctx context.Context, d distro.Distribution) (*uforge.Distribution, error) {
+func (s *Catalog) renderDistribution(ctx context.Context, d distro.Distribution) (*uforge.Distribution, error) {
 	uri := distributionURI(d.ID)
 	w := &uforge.Distribution{
 		Object:          uforge.Object{DBID: new(d.ID), Created: new(d.ReleaseDate.UTC())},
@@ -92,7 +100,7 @@ func renderProfiles(d distro.Distribution) []uforge.LinuxProfile {
 }
 
 // DistributionProfiles returns the standard OS profiles of a distribution.
-func (s *Service) DistributionProfiles(ctx context.Context, id int64, q Query) (*uforge.DistribProfiles, error) {
+func (s *Catalog) DistributionProfiles(ctx context.Context, id int64, q Query) (*uforge.DistribProfiles, error) {
 	d, ok := distro.ByID(id)
 	if !ok {
 		return nil, notFound("distribution", "distribution %d does not exist", id)
@@ -105,8 +113,8 @@ func (s *Service) DistributionProfiles(ctx context.Context, id int64, q Query) (
 }
 
 // DistributionProfile returns one standard OS profile.
-func (s *Service) DistributionProfile(ctx context.Context, did, pid int64) (*uforge.LinuxProfile, error) {
-	d, p, ok := s.profile(did, pid)
+func (s *Catalog) DistributionProfile(ctx context.Context, did, pid int64) (*uforge.LinuxProfile, error) {
+	d, p, ok := profileOf(did, pid)
 	if !ok {
 		return nil, notFound("profile", "profile %d of distribution %d does not exist", pid, did)
 	}
@@ -120,7 +128,7 @@ func (s *Service) DistributionProfile(ctx context.Context, did, pid int64) (*ufo
 
 // DistributionPackages searches the mirror index: the query may only use `==`
 // on name, version and arch (joined with `;`), with `*` wildcards.
-func (s *Service) DistributionPackages(ctx context.Context, id int64, q Query) (*uforge.PkgList, error) {
+func (s *Catalog) DistributionPackages(ctx context.Context, id int64, q Query) (*uforge.PkgList, error) {
 	if _, ok := distro.ByID(id); !ok {
 		return nil, notFound("distribution", "distribution %d does not exist", id)
 	}
@@ -163,7 +171,7 @@ func (s *Service) DistributionPackages(ctx context.Context, id int64, q Query) (
 }
 
 // DistributionPackage returns one package of the index.
-func (s *Service) DistributionPackage(ctx context.Context, did, pid int64) (*uforge.Pkg, error) {
+func (s *Catalog) DistributionPackage(ctx context.Context, did, pid int64) (*uforge.Pkg, error) {
 	p, err := s.store.GetPackage(ctx, did, pid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("package", "package %d of distribution %d does not exist", pid, did)
@@ -193,7 +201,7 @@ func renderPkg(did int64, p store.Package) uforge.Pkg {
 }
 
 // TargetFormats lists the target formats for p (access says whether p may generate).
-func (s *Service) TargetFormats(ctx context.Context, p *Principal, q Query) (*uforge.TargetFormats, error) {
+func (s *Catalog) TargetFormats(ctx context.Context, p *Principal, q Query) (*uforge.TargetFormats, error) {
 	var all []uforge.TargetFormat
 	for _, f := range target.All() {
 		all = append(all, renderTargetFormat(f, p.Has(auth.ImageGenerate)))
@@ -206,7 +214,7 @@ func (s *Service) TargetFormats(ctx context.Context, p *Principal, q Query) (*uf
 }
 
 // TargetFormat returns one target format.
-func (s *Service) TargetFormat(ctx context.Context, p *Principal, id int64) (*uforge.TargetFormat, error) {
+func (s *Catalog) TargetFormat(ctx context.Context, p *Principal, id int64) (*uforge.TargetFormat, error) {
 	f, ok := target.ByID(id)
 	if !ok {
 		return nil, notFound("targetformat", "target format %d does not exist", id)
@@ -233,7 +241,7 @@ func renderTargetFormat(f target.Format, access bool) uforge.TargetFormat {
 }
 
 // Org returns the default organization.
-func (s *Service) Org(ctx context.Context, p *Principal) *uforge.Org {
+func (s *Catalog) Org(ctx context.Context, p *Principal) *uforge.Org {
 	return &uforge.Org{
 		Object:           uforge.Object{DBID: new(int64(DefaultOrgID))},
 		ActivateNewUsers: new(true),
@@ -244,4 +252,17 @@ func (s *Service) Org(ctx context.Context, p *Principal) *uforge.Org {
 		TargetFormatsURI: new(orgURI() + "/targetformats"),
 		URI:              new(orgURI()),
 	}
+}
+
+// requireIndex fails clearly when a distribution's package index is not loaded yet.
+func (s *base) requireIndex(ctx context.Context, distID int64) error {
+	n, _, err := s.store.PackageIndex(ctx, distID)
+	if err != nil {
+		return fmt.Errorf("package index: %w", err)
+	}
+	if n == 0 {
+		return &Error{Kind: KindUnavailable, ID: "packages.notLoaded",
+			Msg: "the package index of this distribution is not loaded yet (it is read from the mirror at start); retry shortly"}
+	}
+	return nil
 }

@@ -4,11 +4,8 @@ import (
 	"github.com/kilnhq/kiln/internal/distro"
 )
 
-// distributionByID returns a catalog distribution.
-func (s *Service) distributionByID(id int64) (distro.Distribution, bool) { return distro.ByID(id) }
-
 // distributionByURI resolves "distributions/{id}"; where names the field for errors.
-func (s *Service) distributionByURI(uri, where string) (distro.Distribution, error) {
+func distributionByURI(uri, where string) (distro.Distribution, error) {
 	ids, ok := parseURI(uri, "distributions/{}")
 	if !ok {
 		return distro.Distribution{}, invalid("distribution.uri", "%s: %q is not a distribution uri (distributions/{id})", where, uri)
@@ -20,8 +17,8 @@ func (s *Service) distributionByURI(uri, where string) (distro.Distribution, err
 	return d, nil
 }
 
-// profile returns profile pid of distribution did.
-func (s *Service) profile(did, pid int64) (distro.Distribution, distro.Profile, bool) {
+// profileOf returns profile pid of distribution did.
+func profileOf(did, pid int64) (distro.Distribution, distro.Profile, bool) {
 	p, d, ok := distro.ProfileByID(pid)
 	if !ok || d.ID != did {
 		return distro.Distribution{}, distro.Profile{}, false

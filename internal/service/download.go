@@ -8,7 +8,6 @@ import (
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/store"
-	"github.com/kilnhq/kiln/internal/target"
 )
 
 // Download is an image file opened for a client, with the name to serve it under.
@@ -20,10 +19,7 @@ type Download struct {
 // DownloadImage opens the artifact of image itid for the holder of its current
 // single-use download key (no credentials needed). The key is replaced before
 // the file is returned, so the same link never works twice.
-func (s *Service) DownloadImage(ctx context.Context, uid string, aid, itid int64, key string) (*Download, error) {
-	if err := s.imagesReady(); err != nil {
-		return nil, err
-	}
+func (s *Images) DownloadImage(ctx context.Context, uid string, aid, itid int64, key string) (*Download, error) {
 	img, err := s.store.GetImage(ctx, itid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("image", "image %d does not exist", itid)
@@ -38,7 +34,7 @@ func (s *Service) DownloadImage(ctx context.Context, uid string, aid, itid int64
 	return s.download(ctx, img, key)
 }
 
-func (s *Service) download(ctx context.Context, img *store.Image, key string) (*Download, error) {
+func (s *imageOps) download(ctx context.Context, img *store.Image, key string) (*Download, error) {
 	if key == "" {
 		return nil, forbidden("download.key", "a downloadId is required (read it from the image's downloadKey)")
 	}
@@ -62,10 +58,9 @@ func (s *Service) download(ctx context.Context, img *store.Image, key string) (*
 	if !swapped {
 		return nil, forbidden("download.key", "this downloadId was just used (it is single-use: read a fresh one from the image)")
 	}
-	a, err := s.images.Artifacts.Open(ctx, img.Artifact)
+	a, err := s.artifacts.Open(ctx, img.Artifact)
 	if err != nil {
 		return nil, fmt.Errorf("open artifact of image %d: %w", img.ID, err)
 	}
-	f, _ := target.ByID(img.FormatID)
-	return &Download{Artifact: a, FileName: artifactFileName(img, f)}, nil
+	return &Download{Artifact: a, FileName: artifactFileName(img)}, nil
 }

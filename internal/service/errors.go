@@ -1,7 +1,3 @@
-// Package service holds Kiln's use cases: users and API keys, distributions and
-// target formats, appliances (templates) with their OS and install profiles, and
-// (later) images and scans. It enforces ownership and validation; the HTTP layer
-// only decodes, authorises and encodes.
 package service
 
 import (

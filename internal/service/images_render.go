@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/uforge"
@@ -66,7 +67,7 @@ func renderStatus(login string, img *store.Image) *uforge.OpStatus {
 }
 
 // renderImage is the image ticket: every field hammr reads is present (contract §4.1, §8.10).
-func (s *Service) renderImage(login string, img *store.Image) *uforge.Image {
+func (s *imageOps) renderImage(login string, img *store.Image) *uforge.Image {
 	uri := imageURI(login, img)
 	f, _ := target.ByID(img.FormatID)
 	tf := renderTargetFormat(f, true)
@@ -95,7 +96,7 @@ func (s *Service) renderImage(login string, img *store.Image) *uforge.Image {
 		w.SHA256Sum = new(img.SHA256)
 	}
 	if img.State == store.ImageComplete {
-		w.FileName = new(artifactFileName(img, f))
+		w.FileName = new(artifactFileName(img))
 	}
 	if img.Compress {
 		w.DownloadKey = new(img.DownloadKey)
@@ -109,27 +110,45 @@ func (s *Service) renderImage(login string, img *store.Image) *uforge.Image {
 	if w.InstallProfile == nil {
 		w.InstallProfile = &uforge.InstallProfile{}
 	}
-	if mem := specMemory(img); w.InstallProfile.MemorySize == nil && mem > 0 {
+	if mem := planned(img).memoryMB; w.InstallProfile.MemorySize == nil && mem > 0 {
 		w.InstallProfile.MemorySize = new(mem)
 	}
 	return w
 }
 
-func specMemory(img *store.Image) int64 {
-	var sp struct {
-		Output struct {
-			MemoryMB int64 `json:"memoryMB"`
-		} `json:"output"`
-	}
-	_ = json.Unmarshal(img.Spec, &sp)
-	return sp.Output.MemoryMB
+// plannedOutput is what an image's plan says of its artifact, as rendered.
+type plannedOutput struct {
+	memoryMB  int64
+	extension string
 }
 
-// artifactFileName is the name a download is served under.
-func artifactFileName(img *store.Image, f target.Format) string {
-	ext := f.Extension
-	if img.Compress && !f.Compressed() && f.Disk != target.DiskQCOW2 {
-		ext += ".gz"
+// planned reads the two facts an image's answer needs from its stored plan
+// without decoding all of it (image lists render every image).
+func planned(img *store.Image) plannedOutput {
+	var doc struct {
+		Version int `json:"planVersion"`
+		Spec    struct {
+			Output struct {
+				MemoryMB int64 `json:"memoryMB"`
+			} `json:"output"`
+		} `json:"spec"`
+		Artifact struct {
+			Extension string `json:"extension"`
+		} `json:"artifact"`
 	}
-	return fmt.Sprintf("%s-%s-r%d%s", HostnameFor(img.Name), HostnameFor(img.Version), img.Revision, ext)
+	if err := json.Unmarshal(img.Spec, &doc); err == nil && doc.Version > 0 {
+		return plannedOutput{doc.Spec.Output.MemoryMB, doc.Artifact.Extension}
+	}
+	// Stored before plans existed: a bare spec, planned now.
+	pl, err := plan.Decode(img.Spec)
+	if err != nil {
+		return plannedOutput{}
+	}
+	return plannedOutput{pl.Spec.Output.MemoryMB, pl.Artifact.Extension}
+}
+
+// artifactFileName is the name a download is served under: the image's
+// name, version and revision, and the extension its plan gave the file.
+func artifactFileName(img *store.Image) string {
+	return fmt.Sprintf("%s-%s-r%d%s", HostnameFor(img.Name), HostnameFor(img.Version), img.Revision, planned(img).extension)
 }

@@ -16,7 +16,7 @@ import (
 
 // GetInstallProfile returns an appliance's install profile (ipid is the appliance
 // id; 0 for the deprecated form without it).
-func (s *Service) GetInstallProfile(ctx context.Context, p *Principal, uid string, aid, ipid int64) (*uforge.InstallProfile, error) {
+func (s *Appliances) GetInstallProfile(ctx context.Context, p *Principal, uid string, aid, ipid int64) (*uforge.InstallProfile, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (s *Service) GetInstallProfile(ctx context.Context, p *Principal, uid strin
 }
 
 // UpdateInstallProfile merges the fields present in `in` into the install profile.
-func (s *Service) UpdateInstallProfile(ctx context.Context, p *Principal, uid string, aid, ipid int64, in *uforge.InstallProfile) (*uforge.InstallProfile, error) {
+func (s *Appliances) UpdateInstallProfile(ctx context.Context, p *Principal, uid string, aid, ipid int64, in *uforge.InstallProfile) (*uforge.InstallProfile, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 
 // newOSProfile validates an OS profile body: a standard profile of a known
 // distribution (standardProfileUri, or its name with the appliance's distribution).
-func (s *Service) newOSProfile(ctx context.Context, in *uforge.LinuxProfile, distID int64, where string) (*osProfileDoc, int64, error) {
+func (s *Appliances) newOSProfile(ctx context.Context, in *uforge.LinuxProfile, distID int64, where string) (*osProfileDoc, int64, error) {
 	var dist distro.Distribution
 	var prof distro.Profile
 	switch {
@@ -23,18 +23,18 @@ func (s *Service) newOSProfile(ctx context.Context, in *uforge.LinuxProfile, dis
 		if !ok {
 			return nil, 0, invalid("osprofile.uri", "%s/standardProfileUri: %q is not a profile uri (distributions/{id}/profiles/{id})", where, *in.StandardProfileURI)
 		}
-		if dist, prof, ok = s.profile(ids[0], ids[1]); !ok {
+		if dist, prof, ok = profileOf(ids[0], ids[1]); !ok {
 			return nil, 0, invalid("osprofile.unknown", "%s/standardProfileUri: %q is not a known OS profile", where, *in.StandardProfileURI)
 		}
 	case in.Name != nil && (distID != 0 || in.DistributionURI != nil):
 		if in.DistributionURI != nil {
-			d, err := s.distributionByURI(*in.DistributionURI, where+"/distributionUri")
+			d, err := distributionByURI(*in.DistributionURI, where+"/distributionUri")
 			if err != nil {
 				return nil, 0, err
 			}
 			distID = d.ID
 		}
-		d, _ := s.distributionByID(distID)
+		d, _ := distro.ByID(distID)
 		var ok bool
 		if prof, ok = d.Profile(*in.Name); !ok {
 			return nil, 0, invalid("osprofile.unknown", "%s/name: %q is not an OS profile of %s %s (known: %s)",
@@ -59,7 +59,7 @@ func (s *Service) newOSProfile(ctx context.Context, in *uforge.LinuxProfile, dis
 }
 
 // CreateOSProfile sets the OS profile of an appliance (409 when it has one).
-func (s *Service) CreateOSProfile(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.LinuxProfile) (*uforge.LinuxProfile, error) {
+func (s *Appliances) CreateOSProfile(ctx context.Context, p *Principal, uid string, aid int64, in *uforge.LinuxProfile) (*uforge.LinuxProfile, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (s *Service) CreateOSProfile(ctx context.Context, p *Principal, uid string,
 }
 
 // GetOSProfile returns the OS profile osid of an appliance.
-func (s *Service) GetOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) (*uforge.LinuxProfile, error) {
+func (s *Appliances) GetOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) (*uforge.LinuxProfile, error) {
 	u, a, d, err := s.ownedOSProfile(ctx, p, uid, aid, osid)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (s *Service) GetOSProfile(ctx context.Context, p *Principal, uid string, ai
 }
 
 // DeleteOSProfile removes the OS profile of an appliance.
-func (s *Service) DeleteOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) error {
+func (s *Appliances) DeleteOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) error {
 	_, a, d, err := s.ownedOSProfile(ctx, p, uid, aid, osid)
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func (s *Service) DeleteOSProfile(ctx context.Context, p *Principal, uid string,
 }
 
 // OSProfilePackages lists the packages of an OS profile.
-func (s *Service) OSProfilePackages(ctx context.Context, p *Principal, uid string, aid, osid int64) (*uforge.PkgList, error) {
+func (s *Appliances) OSProfilePackages(ctx context.Context, p *Principal, uid string, aid, osid int64) (*uforge.PkgList, error) {
 	_, _, d, err := s.ownedOSProfile(ctx, p, uid, aid, osid)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Service) OSProfilePackages(ctx context.Context, p *Principal, uid strin
 
 // UpdateOSProfilePackages changes the package list: `pkgs` (when present)
 // replaces the list, then addedPkgUris are added and deletedPkgUris removed.
-func (s *Service) UpdateOSProfilePackages(ctx context.Context, p *Principal, uid string, aid, osid int64, in *uforge.PkgList) (*uforge.PkgList, error) {
+func (s *Appliances) UpdateOSProfilePackages(ctx context.Context, p *Principal, uid string, aid, osid int64, in *uforge.PkgList) (*uforge.PkgList, error) {
 	_, a, d, err := s.ownedOSProfile(ctx, p, uid, aid, osid)
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (s *Service) UpdateOSProfilePackages(ctx context.Context, p *Principal, uid
 	return s.renderPackages(ctx, d)
 }
 
-func (s *Service) ownedOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) (*store.User, *store.Appliance, *applianceDoc, error) {
+func (s *Appliances) ownedOSProfile(ctx context.Context, p *Principal, uid string, aid, osid int64) (*store.User, *store.Appliance, *applianceDoc, error) {
 	u, a, d, err := s.owned(ctx, p, uid, aid)
 	if err != nil {
 		return nil, nil, nil, err
@@ -188,7 +188,7 @@ func mergeRefs(base, add, del []packageRef) []packageRef {
 }
 
 // resolvePackageURIs turns distributions/{d}/pkgs/{p} uris into package refs.
-func (s *Service) resolvePackageURIs(ctx context.Context, distID int64, uris []string, where string) ([]packageRef, error) {
+func (s *Appliances) resolvePackageURIs(ctx context.Context, distID int64, uris []string, where string) ([]packageRef, error) {
 	var out []packageRef
 	for i, u := range uris {
 		ids, ok := parseURI(u, "distributions/{}/pkgs/{}")
@@ -211,7 +211,7 @@ func (s *Service) resolvePackageURIs(ctx context.Context, distID int64, uris []s
 }
 
 // resolvePackageName checks that a package (and version) exists in the mirror index.
-func (s *Service) resolvePackageName(ctx context.Context, distID int64, name, version, where string) (packageRef, error) {
+func (s *Appliances) resolvePackageName(ctx context.Context, distID int64, name, version, where string) (packageRef, error) {
 	if err := s.requireIndex(ctx, distID); err != nil {
 		return packageRef{}, err
 	}
@@ -233,22 +233,9 @@ func (s *Service) resolvePackageName(ctx context.Context, distID int64, name, ve
 	return packageRef{}, invalid("package.version", "%s: package %q has no version %q in this distribution", where, name, version)
 }
 
-// requireIndex fails clearly when a distribution's package index is not loaded yet.
-func (s *Service) requireIndex(ctx context.Context, distID int64) error {
-	n, _, err := s.store.PackageIndex(ctx, distID)
-	if err != nil {
-		return fmt.Errorf("package index: %w", err)
-	}
-	if n == 0 {
-		return &Error{Kind: KindUnavailable, ID: "packages.notLoaded",
-			Msg: "the package index of this distribution is not loaded yet (it is read from the mirror at start); retry shortly"}
-	}
-	return nil
-}
-
-func (s *Service) renderOSProfile(ctx context.Context, login string, aid int64, d *applianceDoc) (*uforge.LinuxProfile, error) {
+func (s *Appliances) renderOSProfile(ctx context.Context, login string, aid int64, d *applianceDoc) (*uforge.LinuxProfile, error) {
 	o := d.OSProfile
-	dist, _ := s.distributionByID(d.DistributionID)
+	dist, _ := distro.ByID(d.DistributionID)
 	uri := osProfileURI(login, aid)
 	out := &uforge.LinuxProfile{}
 	out.Created = new(o.Created)
@@ -279,7 +266,7 @@ func (s *Service) renderOSProfile(ctx context.Context, login string, aid int64, 
 	return out, nil
 }
 
-func (s *Service) renderPackages(ctx context.Context, d *applianceDoc) (*uforge.PkgList, error) {
+func (s *Appliances) renderPackages(ctx context.Context, d *applianceDoc) (*uforge.PkgList, error) {
 	out := &uforge.PkgList{AddedPkgURIs: []string{}, DeletedPkgURIs: []string{}, Pkgs: []uforge.Pkg{}}
 	pkgs, err := s.lookupRefs(ctx, d.DistributionID, d.OSProfile.Packages)
 	if err != nil {
@@ -300,7 +287,7 @@ func (s *Service) renderPackages(ctx context.Context, d *applianceDoc) (*uforge.
 
 // lookupRefs finds the index entry of each ref (the newest version when the ref
 // has none). A ref the index no longer has is still listed, without id.
-func (s *Service) lookupRefs(ctx context.Context, distID int64, refs []packageRef) ([]store.Package, error) {
+func (s *Appliances) lookupRefs(ctx context.Context, distID int64, refs []packageRef) ([]store.Package, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}

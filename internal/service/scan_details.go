@@ -17,7 +17,7 @@ const maxListedFiles = 10000
 
 // ScanInstallProfile returns the install profile found by a scan
 // (scanInstallProfile_get), as generation will use it.
-func (s *Service) ScanInstallProfile(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.InstallProfile, error) {
+func (s *Scans) ScanInstallProfile(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.InstallProfile, error) {
 	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func renderKeys(keys []string) []uforge.SSHKey {
 }
 
 // ScanPackages returns the packages a scan found (scanPackage_getAll).
-func (s *Service) ScanPackages(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.ScannedPkgs, error) {
+func (s *Scans) ScanPackages(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.ScannedPkgs, error) {
 	_, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (s *Service) ScanPackages(ctx context.Context, p *Principal, uid string, si
 // ScanFiles lists the overlay of a complete scan (scanFile_getAll): the files
 // no package provides unchanged, under dir when given (one level with
 // rellevel=1), at most maxListedFiles of them.
-func (s *Service) ScanFiles(ctx context.Context, p *Principal, uid string, siid, sid int64, dir string, oneLevel bool) (*uforge.ScannedFiles, error) {
+func (s *Scans) ScanFiles(ctx context.Context, p *Principal, uid string, siid, sid int64, dir string, oneLevel bool) (*uforge.ScannedFiles, error) {
 	a, err := s.OpenOverlay(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err

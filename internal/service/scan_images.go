@@ -16,10 +16,7 @@ import (
 // GenerateScanImage starts a generation from a complete scan (scanImage_generate,
 // contract §4.1): the scanned packages at their versions, the overlay, and
 // the scanned install profile, of which only disk and swap sizes may change.
-func (s *Service) GenerateScanImage(ctx context.Context, p *Principal, uid string, siid, sid int64, req *uforge.Image) (*uforge.Image, error) {
-	if err := s.imagesReady(); err != nil {
-		return nil, err
-	}
+func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string, siid, sid int64, req *uforge.Image) (*uforge.Image, error) {
 	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -64,7 +61,7 @@ func (s *Service) GenerateScanImage(ctx context.Context, p *Principal, uid strin
 	return s.renderImage(u.Login, img), nil
 }
 
-func (s *Service) nextScanRevision(ctx context.Context, scanID int64) (int, error) {
+func (s *Scans) nextScanRevision(ctx context.Context, scanID int64) (int, error) {
 	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: scanID})
 	if err != nil {
 		return 0, err
@@ -79,7 +76,7 @@ func (s *Service) nextScanRevision(ctx context.Context, scanID int64) (int, erro
 // scanSpec resolves a scan and an image request into a build spec. Packages
 // keep their scanned version when the mirror has it, else take the mirror's
 // (said in the returned notes); foreign-architecture packages are left out.
-func (s *Service) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *store.Scan, f target.Format, req *uforge.Image) (*spec.Spec, []string, error) {
+func (s *Scans) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *store.Scan, f target.Format, req *uforge.Image) (*spec.Spec, []string, error) {
 	rep, err := scanReport(sc)
 	if err != nil {
 		return nil, nil, err
@@ -119,7 +116,7 @@ func (s *Service) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *s
 // pinAvailable checks the scanned versions against the mirror's package
 // index. When the index has not been read yet nothing is changed: the build
 // then fails with the package it cannot find, which is the honest outcome.
-func (s *Service) pinAvailable(ctx context.Context, distID int64, sp *spec.Spec) ([]string, error) {
+func (s *Scans) pinAvailable(ctx context.Context, distID int64, sp *spec.Spec) ([]string, error) {
 	n, _, err := s.store.PackageIndex(ctx, distID)
 	if err != nil || n == 0 {
 		return nil, err
@@ -178,7 +175,7 @@ func short(names []string) string {
 }
 
 // ownedScanImage loads image itid of scan sid of instance siid of user uid.
-func (s *Service) ownedScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*store.User, *store.Image, error) {
+func (s *Scans) ownedScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*store.User, *store.Image, error) {
 	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, nil, err
@@ -194,7 +191,7 @@ func (s *Service) ownedScanImage(ctx context.Context, p *Principal, uid string, 
 }
 
 // GetScanImage returns one image of a scan.
-func (s *Service) GetScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.Image, error) {
+func (s *Scans) GetScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.Image, error) {
 	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
 		return nil, err
@@ -203,7 +200,7 @@ func (s *Service) GetScanImage(ctx context.Context, p *Principal, uid string, si
 }
 
 // ListScanImages returns the images of a scan.
-func (s *Service) ListScanImages(ctx context.Context, p *Principal, uid string, siid, sid int64, q Query) (*uforge.Images, error) {
+func (s *Scans) ListScanImages(ctx context.Context, p *Principal, uid string, siid, sid int64, q Query) (*uforge.Images, error) {
 	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -216,7 +213,7 @@ func (s *Service) ListScanImages(ctx context.Context, p *Principal, uid string, 
 }
 
 // ScanImageStatus returns the status of one scan image.
-func (s *Service) ScanImageStatus(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
+func (s *Scans) ScanImageStatus(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
 	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
 		return nil, err
@@ -225,7 +222,7 @@ func (s *Service) ScanImageStatus(ctx context.Context, p *Principal, uid string,
 }
 
 // CancelScanImage stops a running generation of a scan image.
-func (s *Service) CancelScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
+func (s *Scans) CancelScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (*uforge.OpStatus, error) {
 	u, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
 		return nil, err
@@ -240,7 +237,7 @@ func (s *Service) CancelScanImage(ctx context.Context, p *Principal, uid string,
 }
 
 // DeleteScanImage removes a scan image and its artifact.
-func (s *Service) DeleteScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) error {
+func (s *Scans) DeleteScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) error {
 	_, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
 		return err
@@ -249,10 +246,7 @@ func (s *Service) DeleteScanImage(ctx context.Context, p *Principal, uid string,
 }
 
 // DownloadScanImage opens a scan image for the holder of its download key.
-func (s *Service) DownloadScanImage(ctx context.Context, uid string, siid, sid, itid int64, key string) (*Download, error) {
-	if err := s.imagesReady(); err != nil {
-		return nil, err
-	}
+func (s *Scans) DownloadScanImage(ctx context.Context, uid string, siid, sid, itid int64, key string) (*Download, error) {
 	img, err := s.store.GetImage(ctx, itid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("image", "image %d does not exist", itid)
@@ -269,7 +263,7 @@ func (s *Service) DownloadScanImage(ctx context.Context, uid string, siid, sid, 
 
 // ScanImageFidelity returns the comparison of the scanned machine with a
 // finished scan image (a Kiln extension: JSON).
-func (s *Service) ScanImageFidelity(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (json.RawMessage, error) {
+func (s *Scans) ScanImageFidelity(ctx context.Context, p *Principal, uid string, siid, sid, itid int64) (json.RawMessage, error) {
 	_, img, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
 		return nil, err

@@ -54,19 +54,17 @@ func (l *uploadLocks) lock(id int64) func() {
 	return m.Unlock
 }
 
-func (s *Service) uploadPath(scanID int64) string {
-	return filepath.Join(s.scans.UploadDir, fmt.Sprintf("scan-%d.tar.part", scanID))
+func (s *Scans) uploadPath(scanID int64) string {
+	return filepath.Join(s.cfg.UploadDir, fmt.Sprintf("scan-%d.tar.part", scanID))
 }
 
-func (s *Service) discardUpload(scanID int64) {
-	if s.scans.UploadDir != "" {
-		_ = os.Remove(s.uploadPath(scanID))
-	}
+func (s *Scans) discardUpload(scanID int64) {
+	_ = os.Remove(s.uploadPath(scanID))
 }
 
 // OverlayReceived returns how many bytes of a scan's overlay the server holds:
 // where a resumed upload continues.
-func (s *Service) OverlayReceived(ctx context.Context, p *Principal, uid string, siid, sid int64) (int64, error) {
+func (s *Scans) OverlayReceived(ctx context.Context, p *Principal, uid string, siid, sid int64) (int64, error) {
 	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return 0, err
@@ -91,10 +89,7 @@ func (s *Service) OverlayReceived(ctx context.Context, p *Principal, uid string,
 // lost); one beyond the received size is a conflict. The last chunk makes
 // the server check the whole archive (paths, links, devices, sizes) and, if
 // it passes, store it and complete the scan; if not, the scan fails.
-func (s *Service) ReceiveOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64, c OverlayChunk, body io.Reader) (int64, error) {
-	if s.scans.UploadDir == "" || s.images.Artifacts == nil {
-		return 0, &Error{Kind: KindUnavailable, ID: "scans.unavailable", Msg: "scan uploads are not configured on this server"}
-	}
+func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64, c OverlayChunk, body io.Reader) (int64, error) {
 	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return 0, err
@@ -108,7 +103,7 @@ func (s *Service) ReceiveOverlay(ctx context.Context, p *Principal, uid string, 
 		return sc.OverlaySize, conflict("scan.terminal", "scan %d is %s: it takes no more overlay data", sc.ID, sc.State)
 	}
 	path := s.uploadPath(sc.ID)
-	if err := os.MkdirAll(s.scans.UploadDir, 0o700); err != nil {
+	if err := os.MkdirAll(s.cfg.UploadDir, 0o700); err != nil {
 		return 0, err
 	}
 	flags := os.O_CREATE | os.O_RDWR
@@ -147,7 +142,7 @@ func (s *Service) ReceiveOverlay(ctx context.Context, p *Principal, uid string, 
 // appendChunk writes body at offset held of f when c.Offset == held, checking
 // its CRC as it goes (a bad chunk is cut off again), and returns the bytes
 // added. A chunk lying wholly before held is a retransmission: read, not written.
-func (s *Service) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader) (int64, error) {
+func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader) (int64, error) {
 	limit := min(MaxChunkBytes, s.maxOverlay()-held)
 	switch {
 	case c.Offset < held:
@@ -183,15 +178,15 @@ func (s *Service) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Re
 	return n, nil
 }
 
-func (s *Service) maxOverlay() int64 {
-	if s.scans.MaxOverlayBytes > 0 {
-		return s.scans.MaxOverlayBytes
+func (s *Scans) maxOverlay() int64 {
+	if s.cfg.MaxOverlayBytes > 0 {
+		return s.cfg.MaxOverlayBytes
 	}
 	return overlay.DefaultLimits().MaxBytes
 }
 
 // completeOverlay checks the received archive and completes or fails the scan.
-func (s *Service) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File, c OverlayChunk) error {
+func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File, c OverlayChunk) error {
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -220,7 +215,7 @@ func (s *Service) completeOverlay(ctx context.Context, sc *store.Scan, f *os.Fil
 		return invalid("overlay.sha256", "the overlay's SHA-256 is %s, not %s: upload it again", got, c.SHA256)
 	}
 	key := fmt.Sprintf("scans/%d/overlay.tar", sc.ID)
-	size, _, err := s.images.Artifacts.PutFile(ctx, key, f.Name(), got)
+	size, _, err := s.artifacts.PutFile(ctx, key, f.Name(), got)
 	if err != nil {
 		return fmt.Errorf("store overlay of scan %d: %w", sc.ID, err)
 	}
@@ -230,7 +225,7 @@ func (s *Service) completeOverlay(ctx context.Context, sc *store.Scan, f *os.Fil
 		return err
 	}
 	if !done { // cancelled while the archive was checked
-		_ = s.images.Artifacts.Delete(context.WithoutCancel(ctx), key)
+		_ = s.artifacts.Delete(context.WithoutCancel(ctx), key)
 		return conflict("scan.terminal", "scan %d was cancelled", sc.ID)
 	}
 	s.log.Info("scan complete", "scan", sc.ID, "overlay_bytes", size, "entries", sum.Entries)
@@ -238,7 +233,7 @@ func (s *Service) completeOverlay(ctx context.Context, sc *store.Scan, f *os.Fil
 }
 
 // OpenOverlay opens a complete scan's overlay for download (scanOverlay_download).
-func (s *Service) OpenOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64) (Artifact, error) {
+func (s *Scans) OpenOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64) (Artifact, error) {
 	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -246,5 +241,5 @@ func (s *Service) OpenOverlay(ctx context.Context, p *Principal, uid string, sii
 	if sc.OverlayKey == "" {
 		return nil, conflict("overlay.notReady", "scan %d has no complete overlay (it is %s)", sc.ID, sc.State)
 	}
-	return s.images.Artifacts.Open(ctx, sc.OverlayKey)
+	return s.artifacts.Open(ctx, sc.OverlayKey)
 }

@@ -22,7 +22,7 @@ func scanURI(login string, siid, sid int64) string {
 
 // renderInstance is a scannedInstance; hammr reads overlayIncluded and, with
 // includeScans, every scan's status.
-func (s *Service) renderInstance(ctx context.Context, login string, si *store.ScannedInstance, includeScans bool) (*uforge.ScannedInstance, error) {
+func (s *Scans) renderInstance(ctx context.Context, login string, si *store.ScannedInstance, includeScans bool) (*uforge.ScannedInstance, error) {
 	uri := instanceURI(login, si.ID)
 	w := &uforge.ScannedInstance{
 		Object:          uforge.Object{DBID: new(si.ID), Created: new(si.Created), LastModified: new(si.Modified)},
@@ -59,7 +59,7 @@ type scanDetail struct {
 }
 
 // renderScan is a scan with the flags and counts hammr and the CLI print.
-func (s *Service) renderScan(login string, si *store.ScannedInstance, sc *store.Scan, d scanDetail) (*uforge.Scan, error) {
+func (s *Scans) renderScan(login string, si *store.ScannedInstance, sc *store.Scan, d scanDetail) (*uforge.Scan, error) {
 	uri := scanURI(login, si.ID, sc.ID)
 	w := &uforge.Scan{ScanSummary: uforge.ScanSummary{
 		Object:             uforge.Object{DBID: new(sc.ID), Created: new(sc.Created), LastModified: new(sc.Modified)},

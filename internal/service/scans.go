@@ -30,71 +30,25 @@ type ScanConfig struct {
 	MaxOverlayBytes int64
 }
 
-// UseScans enables the scan use cases (the artifact store comes from UseImages).
-func (s *Service) UseScans(c ScanConfig) { s.scans = c }
-
-// CreateScannedInstance creates the instance that groups a machine's scans
-// (scanInstance_create). The name is unique per user: 409 when it exists.
-func (s *Service) CreateScannedInstance(ctx context.Context, p *Principal, uid string, in *uforge.ScannedInstance) (*uforge.ScannedInstance, error) {
-	u, err := s.targetUser(ctx, p, uid)
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimSpace(uforge.StrValue(in.Name))
-	if name == "" || len(name) > 255 {
-		return nil, invalid("scannedInstance.name", "scannedInstance/name: is required (at most 255 characters)")
-	}
-	d, err := scanDistribution(in.Distribution)
-	if err != nil {
-		return nil, err
-	}
-	si := &store.ScannedInstance{OwnerID: u.ID, Name: name, DistributionID: d.ID, OverlayIncluded: uforge.BoolValue(in.OverlayIncluded)}
-	if err := s.store.CreateScannedInstance(ctx, si); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, conflict("scannedInstance.exists", "a scanned instance named %q exists already: scans with that name join it", name)
-		}
-		return nil, err
-	}
-	return s.renderInstance(ctx, u.Login, si, false)
+// Scans holds the use cases of migration: scanned instances, their scans and
+// overlays (scan_overlay.go), what a scan found (scan_details.go), and the
+// images generated from a scan (scan_images.go), which live as appliance
+// images do.
+type Scans struct {
+	imageOps
+	cfg         ScanConfig
+	uploadLocks uploadLocks // serialises each scan's overlay chunks
 }
 
-// scanDistribution resolves the distribution a scanned instance declares:
-// Debian 11, 12 or 13 (name optional, version required, arch x86_64/amd64).
-func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
-	if d == nil || d.Version == nil {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution: name, version and arch are required")
-	}
-	if n := uforge.StrValue(d.Name); n != "" && !strings.EqualFold(n, "debian") {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/name: %q is not supported: Kiln scans and rebuilds Debian systems", n)
-	}
-	if a := uforge.StrValue(d.Arch); a != "" && a != "x86_64" && a != "amd64" {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/arch: %q is not supported (x86_64 only)", a)
-	}
-	dist, ok := distro.Lookup(*d.Version)
-	if !ok {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (11, 12 and 13 are)", *d.Version)
-	}
-	return dist, nil
-}
-
-// ownedInstance loads instance siid of user uid.
-func (s *Service) ownedInstance(ctx context.Context, p *Principal, uid string, siid int64) (*store.User, *store.ScannedInstance, error) {
-	u, err := s.targetUser(ctx, p, uid)
-	if err != nil {
-		return nil, nil, err
-	}
-	si, err := s.store.GetScannedInstance(ctx, siid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && si.OwnerID != u.ID) {
-		return nil, nil, notFound("scannedInstance", "scanned instance %d does not exist", siid)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return u, si, nil
+// NewScans returns the scan use cases: overlays are received under
+// sc.UploadDir and kept in arts with the images, whose generations are
+// enqueued on q.
+func NewScans(st store.Store, q Queue, arts Artifacts, sc ScanConfig, cfg Config) *Scans {
+	return &Scans{imageOps: newImageOps(st, q, arts, cfg), cfg: sc}
 }
 
 // ownedScan loads scan sid of instance siid of user uid.
-func (s *Service) ownedScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*store.User, *store.ScannedInstance, *store.Scan, error) {
+func (s *Scans) ownedScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*store.User, *store.ScannedInstance, *store.Scan, error) {
 	u, si, err := s.ownedInstance(ctx, p, uid, siid)
 	if err != nil {
 		return nil, nil, nil, err
@@ -109,85 +63,10 @@ func (s *Service) ownedScan(ctx context.Context, p *Principal, uid string, siid,
 	return u, si, sc, nil
 }
 
-// ListScannedInstances returns the user's instances (scanInstance_getAll),
-// only the one named name when given, with their scans when includeScans.
-func (s *Service) ListScannedInstances(ctx context.Context, p *Principal, uid, name string, includeScans bool) (*uforge.ScannedInstances, error) {
-	u, err := s.targetUser(ctx, p, uid)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.store.ListScannedInstances(ctx, u.ID, name)
-	if err != nil {
-		return nil, err
-	}
-	out := &uforge.ScannedInstances{Objects: uforge.Objects{Total: new(int64(len(list)))}, ScannedInstances: []uforge.ScannedInstance{}}
-	for i := range list {
-		w, err := s.renderInstance(ctx, u.Login, &list[i], includeScans)
-		if err != nil {
-			return nil, err
-		}
-		out.ScannedInstances = append(out.ScannedInstances, *w)
-	}
-	return out, nil
-}
-
-// GetScannedInstance returns one instance (scanInstance_get).
-func (s *Service) GetScannedInstance(ctx context.Context, p *Principal, uid string, siid int64, includeScans bool) (*uforge.ScannedInstance, error) {
-	u, si, err := s.ownedInstance(ctx, p, uid, siid)
-	if err != nil {
-		return nil, err
-	}
-	return s.renderInstance(ctx, u.Login, si, includeScans)
-}
-
-// DeleteScannedInstance removes an instance with its scans, their overlays
-// and their images.
-func (s *Service) DeleteScannedInstance(ctx context.Context, p *Principal, uid string, siid int64) error {
-	_, si, err := s.ownedInstance(ctx, p, uid, siid)
-	if err != nil {
-		return err
-	}
-	return s.deleteInstance(ctx, si)
-}
-
-// DeleteScannedInstances removes every instance of the user.
-func (s *Service) DeleteScannedInstances(ctx context.Context, p *Principal, uid string) error {
-	u, err := s.targetUser(ctx, p, uid)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListScannedInstances(ctx, u.ID, "")
-	if err != nil {
-		return err
-	}
-	for i := range list {
-		if err := s.deleteInstance(ctx, &list[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Service) deleteInstance(ctx context.Context, si *store.ScannedInstance) error {
-	scans, err := s.store.ListScans(ctx, store.ScanFilter{InstanceID: si.ID})
-	if err != nil {
-		return err
-	}
-	for i := range scans {
-		if err := s.deleteScanFiles(ctx, &scans[i]); err != nil {
-			return err
-		}
-	}
-	if err := s.store.DeleteScannedInstance(ctx, si.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
 // CreateScan records a scan report uploaded by the agent (scan_create). crc,
 // when given, is the CRC-32 (IEEE) of the body in hexadecimal (or decimal,
 // as other agents send it). The scan is running until its overlay arrives.
-func (s *Service) CreateScan(ctx context.Context, p *Principal, uid string, siid int64, body io.Reader, crc string) (*uforge.Scan, error) {
+func (s *Scans) CreateScan(ctx context.Context, p *Principal, uid string, siid int64, body io.Reader, crc string) (*uforge.Scan, error) {
 	u, si, err := s.ownedInstance(ctx, p, uid, siid)
 	if err != nil {
 		return nil, err
@@ -268,7 +147,7 @@ func distributionName(id int64) string {
 }
 
 // ListScans returns the scans of an instance (scannedInstanceScan_getAll).
-func (s *Service) ListScans(ctx context.Context, p *Principal, uid string, siid int64) (*uforge.Scans, error) {
+func (s *Scans) ListScans(ctx context.Context, p *Principal, uid string, siid int64) (*uforge.Scans, error) {
 	u, si, err := s.ownedInstance(ctx, p, uid, siid)
 	if err != nil {
 		return nil, err
@@ -281,7 +160,7 @@ func (s *Service) ListScans(ctx context.Context, p *Principal, uid string, siid 
 }
 
 // UserScans returns every scan of the user (userScan_getAll).
-func (s *Service) UserScans(ctx context.Context, p *Principal, uid string) (*uforge.Scans, error) {
+func (s *Scans) UserScans(ctx context.Context, p *Principal, uid string) (*uforge.Scans, error) {
 	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -293,7 +172,7 @@ func (s *Service) UserScans(ctx context.Context, p *Principal, uid string) (*ufo
 	return s.scanList(ctx, u.Login, scans, map[int64]*store.ScannedInstance{})
 }
 
-func (s *Service) scanList(ctx context.Context, login string, scans []store.Scan, instances map[int64]*store.ScannedInstance) (*uforge.Scans, error) {
+func (s *Scans) scanList(ctx context.Context, login string, scans []store.Scan, instances map[int64]*store.ScannedInstance) (*uforge.Scans, error) {
 	out := &uforge.Scans{Objects: uforge.Objects{Total: new(int64(len(scans)))}, Scans: []uforge.Scan{}}
 	for i := range scans {
 		si, ok := instances[scans[i].InstanceID]
@@ -314,7 +193,7 @@ func (s *Service) scanList(ctx context.Context, login string, scans []store.Scan
 }
 
 // GetScan returns one scan (scan_get); pkgs adds its packages.
-func (s *Service) GetScan(ctx context.Context, p *Principal, uid string, siid, sid int64, pkgs bool) (*uforge.Scan, error) {
+func (s *Scans) GetScan(ctx context.Context, p *Principal, uid string, siid, sid int64, pkgs bool) (*uforge.Scan, error) {
 	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -323,7 +202,7 @@ func (s *Service) GetScan(ctx context.Context, p *Principal, uid string, siid, s
 }
 
 // UpdateScan renames a scan (scan_update): the only field a client may change.
-func (s *Service) UpdateScan(ctx context.Context, p *Principal, uid string, siid, sid int64, in *uforge.Scan) (*uforge.Scan, error) {
+func (s *Scans) UpdateScan(ctx context.Context, p *Principal, uid string, siid, sid int64, in *uforge.Scan) (*uforge.Scan, error) {
 	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -342,7 +221,7 @@ func (s *Service) UpdateScan(ctx context.Context, p *Principal, uid string, siid
 
 // CancelScan stops a scan whose overlay is still arriving (scan_cancel): the
 // agent's next chunk is refused. It does not stop the agent's own process.
-func (s *Service) CancelScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.OpStatus, error) {
+func (s *Scans) CancelScan(ctx context.Context, p *Principal, uid string, siid, sid int64) (*uforge.OpStatus, error) {
 	u, si, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return nil, err
@@ -361,7 +240,7 @@ func (s *Service) CancelScan(ctx context.Context, p *Principal, uid string, siid
 }
 
 // DeleteScan removes a scan, its overlay and its images.
-func (s *Service) DeleteScan(ctx context.Context, p *Principal, uid string, siid, sid int64) error {
+func (s *Scans) DeleteScan(ctx context.Context, p *Principal, uid string, siid, sid int64) error {
 	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return err
@@ -370,7 +249,7 @@ func (s *Service) DeleteScan(ctx context.Context, p *Principal, uid string, siid
 }
 
 // DeleteInstanceScans removes every scan of an instance, keeping the instance.
-func (s *Service) DeleteInstanceScans(ctx context.Context, p *Principal, uid string, siid int64) error {
+func (s *Scans) DeleteInstanceScans(ctx context.Context, p *Principal, uid string, siid int64) error {
 	_, si, err := s.ownedInstance(ctx, p, uid, siid)
 	if err != nil {
 		return err
@@ -387,7 +266,7 @@ func (s *Service) DeleteInstanceScans(ctx context.Context, p *Principal, uid str
 	return nil
 }
 
-func (s *Service) deleteScan(ctx context.Context, sc *store.Scan) error {
+func (s *Scans) deleteScan(ctx context.Context, sc *store.Scan) error {
 	if err := s.deleteScanFiles(ctx, sc); err != nil {
 		return err
 	}
@@ -399,7 +278,7 @@ func (s *Service) deleteScan(ctx context.Context, sc *store.Scan) error {
 
 // deleteScanFiles cancels the scan's running generations and removes its
 // images' artifacts, its overlay and any partial upload.
-func (s *Service) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
+func (s *Scans) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: sc.ID})
 	if err != nil {
 		return err
@@ -409,8 +288,8 @@ func (s *Service) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 			return err
 		}
 	}
-	if sc.OverlayKey != "" && s.images.Artifacts != nil {
-		if err := s.images.Artifacts.Delete(ctx, sc.OverlayKey); err != nil {
+	if sc.OverlayKey != "" {
+		if err := s.artifacts.Delete(ctx, sc.OverlayKey); err != nil {
 			return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
 		}
 	}

@@ -11,6 +11,15 @@ import (
 	"github.com/kilnhq/kiln/internal/fiql"
 )
 
+// Query is a UForge search: FIQL filter, paging and ordering (contract §1.7).
+type Query struct {
+	FIQL       string
+	Count      int // page size, 0 = all
+	Offset     int
+	OrderBy    string
+	Descending bool
+}
+
 // search applies a UForge search (FIQL filter, order, paging) to wire objects and
 // returns the page and the number of matches. Per-user collections are small, so
 // filtering in memory keeps one FIQL implementation for every resource.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/store"
@@ -17,9 +18,21 @@ var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // dummyHash makes authentication of an unknown login cost as much as a known one.
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0XUZ6j5g5F4i2Bq2oIY4V2x0Vc2n7m4u8f9k1l3p5r0"
 
+// Users holds the use cases of accounts: authentication, users, roles and
+// API keys, and the first administrator.
+type Users struct {
+	base
+	auth *authCache
+}
+
+// NewUsers returns the account use cases on st.
+func NewUsers(st store.Store, cfg Config) *Users {
+	return &Users{base: newBase(st, cfg), auth: newAuthCache(5*time.Minute, 10000)}
+}
+
 // Bootstrap creates the administrator `admin` when the database has no user.
 // With an empty password one is generated and returned (to be printed once).
-func (s *Service) Bootstrap(ctx context.Context, password string) (created bool, generated string, err error) {
+func (s *Users) Bootstrap(ctx context.Context, password string) (created bool, generated string, err error) {
 	n, err := s.store.CountUsers(ctx)
 	if err != nil {
 		return false, "", fmt.Errorf("bootstrap: %w", err)
@@ -46,7 +59,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 }
 
 // Authenticate checks Basic credentials.
-func (s *Service) Authenticate(ctx context.Context, login, password string) (*Principal, error) {
+func (s *Users) Authenticate(ctx context.Context, login, password string) (*Principal, error) {
 	if id, ok := s.auth.get(login, password, s.now()); ok {
 		u, err := s.store.GetUser(ctx, login)
 		if err == nil && u.ID == id && u.Active {
@@ -72,7 +85,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Pr
 }
 
 // APIKeySecret returns the owner and secret of an API public key, for signature checks.
-func (s *Service) APIKeySecret(ctx context.Context, publicKey string) (*Principal, string, error) {
+func (s *Users) APIKeySecret(ctx context.Context, publicKey string) (*Principal, string, error) {
 	k, err := s.store.GetAPIKeyByPublic(ctx, publicKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", forbidden("auth.apikey", "unknown API key")
@@ -95,28 +108,13 @@ func (s *Service) APIKeySecret(ctx context.Context, publicKey string) (*Principa
 	return nil, "", forbidden("auth.apikey", "unknown API key")
 }
 
-// targetUser loads the user named uid after checking p may act for them.
-func (s *Service) targetUser(ctx context.Context, p *Principal, uid string) (*store.User, error) {
-	if !p.CanActFor(uid) {
-		return nil, forbidden("user.other", "you may not act on the resources of user %q", uid)
-	}
-	if p.user != nil && p.user.Login == uid {
-		return p.user, nil // loaded by authentication, moments ago
-	}
-	u, err := s.store.GetUser(ctx, uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("user", "user %q does not exist", uid)
-	}
-	return u, err
-}
-
 // GetUser returns the account uid (self or, for an administrator, anyone).
-func (s *Service) GetUser(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+func (s *Users) GetUser(ctx context.Context, p *Principal, uid string) (*store.User, error) {
 	return s.targetUser(ctx, p, uid)
 }
 
 // ListUsers returns every account for an administrator, else only the caller.
-func (s *Service) ListUsers(ctx context.Context, p *Principal) ([]store.User, error) {
+func (s *Users) ListUsers(ctx context.Context, p *Principal) ([]store.User, error) {
 	if !p.IsAdmin() {
 		u, err := s.store.GetUser(ctx, p.Login)
 		if err != nil {
@@ -136,7 +134,7 @@ type NewUser struct {
 
 // CreateUser creates an account (needs user_create or user_administrate).
 // When no password is given one is generated and returned.
-func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*store.User, string, error) {
+func (s *Users) CreateUser(ctx context.Context, p *Principal, in NewUser) (*store.User, string, error) {
 	if !p.Has(auth.UserCreate) && !p.Has(auth.UserAdministrate) {
 		return nil, "", forbidden("user.create", "the entitlement %q is required to create users", auth.UserCreate)
 	}
@@ -185,7 +183,7 @@ type UserUpdate struct {
 }
 
 // UpdateUser changes an account: the user themselves (user_profile_edit) or an administrator.
-func (s *Service) UpdateUser(ctx context.Context, p *Principal, uid string, in UserUpdate) (*store.User, error) {
+func (s *Users) UpdateUser(ctx context.Context, p *Principal, uid string, in UserUpdate) (*store.User, error) {
 	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -223,7 +221,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *Principal, uid string, in U
 }
 
 // SetRoles replaces the roles of uid (needs user_create).
-func (s *Service) SetRoles(ctx context.Context, p *Principal, uid string, roles []string) (*store.User, error) {
+func (s *Users) SetRoles(ctx context.Context, p *Principal, uid string, roles []string) (*store.User, error) {
 	if !p.Has(auth.UserCreate) {
 		return nil, forbidden("user.roles", "the entitlement %q is required to change roles", auth.UserCreate)
 	}

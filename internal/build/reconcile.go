@@ -1,9 +1,10 @@
-package service
+package build
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/kilnhq/kiln/internal/store"
 )
@@ -15,11 +16,24 @@ const (
 	JobCancelled = "cancelled"
 )
 
+// Reconciler makes images terminal when their job ended without the Runner
+// doing so. Every node has one, including those that run no jobs: an API
+// node cancels queued jobs and settles what ended while no node watched.
+type Reconciler struct {
+	store Store
+	log   *slog.Logger
+}
+
+// NewReconciler returns a Reconciler on st.
+func NewReconciler(st Store, log *slog.Logger) *Reconciler {
+	return &Reconciler{store: st, log: orDefault(log)}
+}
+
 // JobFinished makes an image terminal when its job ended without the handler
 // doing so: a worker that died (kill -9) and was not retried, a timeout, a
 // cancel of a queued job. An image that is terminal already is left alone.
-func (s *Service) JobFinished(ctx context.Context, imageID int64, state, errMsg string) error {
-	img, err := s.store.GetImage(ctx, imageID)
+func (r *Reconciler) JobFinished(ctx context.Context, imageID int64, state, errMsg string) error {
+	img, err := r.store.GetImage(ctx, imageID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -42,7 +56,7 @@ func (s *Service) JobFinished(ctx context.Context, imageID int64, state, errMsg 
 	default:
 		o.ErrorMsg = fmt.Sprintf("the generation job ended as %s without producing the image", state)
 	}
-	_, err = s.store.FinishImage(ctx, imageID, o)
+	_, err = r.store.FinishImage(ctx, imageID, o)
 	return err
 }
 
@@ -51,10 +65,10 @@ type JobState func(ctx context.Context, jobID int64) (state, errMsg string, err 
 
 // Reconcile settles images whose job is final but who are not (their job was
 // finalised by another node, or while this one was down). Run at start.
-func (s *Service) Reconcile(ctx context.Context, jobState JobState) (int, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, jobState JobState) (int, error) {
 	n := 0
 	for _, st := range []string{store.ImageQueued, store.ImageRunning} {
-		imgs, err := s.store.ListImages(ctx, store.ImageFilter{State: st})
+		imgs, err := r.store.ListImages(ctx, store.ImageFilter{State: st})
 		if err != nil {
 			return n, err
 		}
@@ -64,13 +78,13 @@ func (s *Service) Reconcile(ctx context.Context, jobState JobState) (int, error)
 			}
 			state, msg, err := jobState(ctx, img.JobID)
 			if err != nil {
-				s.log.Warn("reconcile image", "image", img.ID, "job", img.JobID, "err", err)
+				r.log.Warn("reconcile image", "image", img.ID, "job", img.JobID, "err", err)
 				continue
 			}
 			if state == "" {
 				continue
 			}
-			if err := s.JobFinished(ctx, img.ID, state, msg); err != nil {
+			if err := r.JobFinished(ctx, img.ID, state, msg); err != nil {
 				return n, err
 			}
 			n++
