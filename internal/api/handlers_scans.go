@@ -255,6 +255,30 @@ func (s *Server) generateScanImage(r *request) (*response, error) {
 	return resp, nil
 }
 
+// regenerateScanImage has no body: the image's stored plan is executed again.
+// reproduce is accepted for symmetry with appliance images: a scan never
+// changes, so both ways are the same.
+func (s *Server) regenerateScanImage(r *request) (*response, error) {
+	siid, sid, itid, err := r.scanImageIDs()
+	if err != nil {
+		return nil, err
+	}
+	force, err := r.boolParam("force")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.boolParam("reproduce"); err != nil {
+		return nil, err
+	}
+	img, err := s.scans.RegenerateScanImage(r.Context(), r.caller, r.PathValue("uid"), siid, sid, itid, force)
+	if err != nil {
+		return nil, err
+	}
+	resp := created(img)
+	resp.location = *img.URI
+	return resp, nil
+}
+
 func (s *Server) listScanImages(r *request) (*response, error) {
 	siid, sid, err := r.scanIDs()
 	if err != nil {

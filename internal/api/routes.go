@@ -100,6 +100,7 @@ func (s *Server) routes() {
 
 		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/images", authenticated, auth.ImageGenerate, s.generateScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images", authenticated, auth.ImageGenerate, s.listScanImages},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}", authenticated, auth.ImageGenerate, s.regenerateScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}", authenticated, auth.ImageGenerate, s.getScanImage},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}", authenticated, auth.ImageGenerate, s.deleteScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.getScanImageStatus},

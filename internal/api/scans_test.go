@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 	"time"
 
 	"github.com/kilnhq/kiln/internal/scan"
@@ -253,6 +255,26 @@ func TestScanImages(t *testing.T) {
 	if dl.status != http.StatusOK {
 		t.Fatalf("download of a scan image: %d %s", dl.status, dl.body)
 	}
+
+	// Regenerate (a Kiln extension for scans): the scan never changes, so the
+	// stored plan runs again, with or without reproduce.
+	first := e.gen.lastPlan()
+	for i, query := range []string{"", "?reproduce=true"} {
+		again := c.do("POST", scanPath+"/images/"+id+query, "").expect(201).has(fmt.Sprintf("<revision>%d</revision>", i+2)).field("dbId")
+		waitStatus(t, c, scanPath+"/images/"+again+"/status").has("<complete>true</complete>")
+		if d := cmp.Diff(first, e.gen.lastPlan()); d != "" {
+			t.Errorf("regenerate%s of a scan image changed its plan:\n%s", query, d)
+		}
+	}
+	e.gen.holdRuns()
+	held := c.do("POST", scanPath+"/images/"+id, "").expect(201).field("dbId")
+	c.do("POST", scanPath+"/images/"+id, "").uforgeError(409, "already being generated")
+	forced := c.do("POST", scanPath+"/images/"+id+"?force=true", "").expect(201).field("dbId")
+	waitStatus(t, c, scanPath+"/images/"+held+"/status").has("<cancelled>true</cancelled>")
+	e.gen.release()
+	waitStatus(t, c, scanPath+"/images/"+forced+"/status").has("<complete>true</complete>")
+	bob := migrationUser(t, e, "bob")
+	bob.do("POST", scanPath+"/images/"+id, "").uforgeError(403, "alice")
 
 	c.do("POST", scanPath+"/images", strings.Replace(req, "<swapSize>256</swapSize>", "<swapSize>0</swapSize>", 1)).
 		uforgeError(400, "swapSize")

@@ -67,8 +67,10 @@ func (s *imageOps) refuseDuplicate(ctx context.Context, applianceID, formatID, s
 	return nil
 }
 
-func (s *imageOps) nextRevision(ctx context.Context, applianceID int64) (int, error) {
-	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ApplianceID: applianceID})
+// nextRevision is the revision of a new image of a source: an appliance, or
+// a scan (applianceID 0).
+func (s *imageOps) nextRevision(ctx context.Context, applianceID, scanID int64) (int, error) {
+	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ApplianceID: applianceID, ScanID: scanID})
 	if err != nil {
 		return 0, fmt.Errorf("list images: %w", err)
 	}
@@ -77,6 +79,26 @@ func (s *imageOps) nextRevision(ctx context.Context, applianceID int64) (int, er
 		rev = max(rev, img.Revision)
 	}
 	return rev + 1, nil
+}
+
+// makeWay lets a regeneration of old start: a generation of the same source
+// and format still running is cancelled when forced, else refused with 409.
+func (s *imageOps) makeWay(ctx context.Context, old *store.Image, force bool) error {
+	if !force {
+		return s.refuseDuplicate(ctx, old.ApplianceID, old.FormatID, old.ScanID)
+	}
+	running, err := s.store.ListImages(ctx, store.ImageFilter{ApplianceID: old.ApplianceID, ScanID: old.ScanID})
+	if err != nil {
+		return err
+	}
+	for i := range running {
+		if !running[i].Terminal() && running[i].FormatID == old.FormatID {
+			if _, err := s.cancelImage(ctx, &running[i], "cancelled by a forced regeneration"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *imageOps) cancelImage(ctx context.Context, img *store.Image, msg string) (*store.Image, error) {

@@ -45,7 +45,7 @@ func (s *Images) GenerateImage(ctx context.Context, p *Principal, uid string, ai
 		return nil, err
 	}
 	reqJSON, _ := json.Marshal(requestEcho(req))
-	revision, err := s.nextRevision(ctx, a.ID)
+	revision, err := s.nextRevision(ctx, a.ID, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -69,26 +69,14 @@ func (s *Images) RegenerateImage(ctx context.Context, p *Principal, uid string, 
 	if err != nil {
 		return nil, err
 	}
-	if force {
-		running, err := s.store.ListImages(ctx, store.ImageFilter{ApplianceID: aid})
-		if err != nil {
-			return nil, err
-		}
-		for i := range running {
-			if !running[i].Terminal() && running[i].FormatID == old.FormatID {
-				if _, err := s.cancelImage(ctx, &running[i], "cancelled by a forced regeneration"); err != nil {
-					return nil, err
-				}
-			}
-		}
-	} else if err := s.refuseDuplicate(ctx, aid, old.FormatID, 0); err != nil {
+	if err := s.makeWay(ctx, old, force); err != nil {
 		return nil, err
 	}
 	pl, err := s.regenerationPlan(ctx, p, uid, old, reproduce)
 	if err != nil {
 		return nil, err
 	}
-	revision, err := s.nextRevision(ctx, aid)
+	revision, err := s.nextRevision(ctx, aid, 0)
 	if err != nil {
 		return nil, err
 	}

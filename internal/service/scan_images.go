@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
@@ -39,7 +40,7 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 	if err := s.refuseDuplicate(ctx, 0, f.ID, sc.ID); err != nil {
 		return nil, err
 	}
-	revision, err := s.nextScanRevision(ctx, sc.ID)
+	revision, err := s.nextRevision(ctx, 0, sc.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -61,16 +62,35 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 	return s.renderImage(u.Login, img), nil
 }
 
-func (s *Scans) nextScanRevision(ctx context.Context, scanID int64) (int, error) {
-	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: scanID})
+// RegenerateScanImage generates scan image itid again as a new image (new id,
+// revision + 1): Kiln's counterpart of machineImage_regenerate for scans. A
+// scan never changes, so planning its request again would give the plan the
+// image stored: that plan is executed unchanged, with or without reproduce.
+// With force, a generation of the same scan and format still running is
+// cancelled first; without, 409.
+func (s *Scans) RegenerateScanImage(ctx context.Context, p *Principal, uid string, siid, sid, itid int64, force bool) (*uforge.Image, error) {
+	u, old, err := s.ownedScanImage(ctx, p, uid, siid, sid, itid)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	rev := 0
-	for _, img := range imgs {
-		rev = max(rev, img.Revision)
+	if err := s.makeWay(ctx, old, force); err != nil {
+		return nil, err
 	}
-	return rev + 1, nil
+	pl, err := plan.Decode(old.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("image %d: %w", old.ID, err)
+	}
+	revision, err := s.nextRevision(ctx, 0, sid)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sid, FormatID: old.FormatID, Name: old.Name, Version: old.Version,
+		Revision: revision, Compress: old.Compress, Request: old.Request}, pl)
+	if err != nil {
+		return nil, err
+	}
+	img.ScanInstanceID = siid
+	return s.renderImage(u.Login, img), nil
 }
 
 // scanSpec resolves a scan and an image request into a build spec. Packages
