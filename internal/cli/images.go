@@ -224,18 +224,16 @@ func ImageDelete(ctx context.Context, e *Env, id int64, noPrompt bool) error {
 	return nil
 }
 
-// ImageRegenerate is `image regenerate --id N`: the image's request generated
-// again from the template as it is now (or, with reproduce, its stored plan
-// unchanged) as a new image (revision + 1), followed like a build.
+// ImageRegenerate is `image regenerate --id N`: a template image's request
+// generated again from the template as it is now (or, with reproduce, its
+// stored plan unchanged), a scan image's stored plan executed again, as a new
+// image (revision + 1), followed like a build.
 func ImageRegenerate(ctx context.Context, e *Env, id int64, force, reproduce bool) error {
 	img, err := e.findImage(ctx, id)
 	if err != nil {
 		return err
 	}
 	uri := uforge.StrValue(img.URI)
-	if !applianceImageRe.MatchString(uri) {
-		return fmt.Errorf("image %d was built from a scan: only template images can be regenerated (scan build makes a new one)", id)
-	}
 	ticket, err := e.Client.RegenerateImage(ctx, uri, force, reproduce)
 	if err != nil {
 		return err
