@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/imgfmt"
@@ -44,11 +45,7 @@ func e2eEngine(t *testing.T) *generate.Engine {
 
 func referenceSpec(t *testing.T) *spec.Spec {
 	t.Helper()
-	b, err := os.ReadFile("../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(b)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}

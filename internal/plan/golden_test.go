@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target"
 )
@@ -90,11 +91,7 @@ func goldenName(f target.Format) string {
 
 func referenceSpec(t *testing.T) *spec.Spec {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(data)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
 package plan
 
 import (
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/target/live"
@@ -134,11 +134,7 @@ func sorted(s []string) []string {
 }
 
 func TestReferenceExample(t *testing.T) {
-	data, err := os.ReadFile("../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(data)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatalf("examples/reference.yaml: %v", err)
 	}

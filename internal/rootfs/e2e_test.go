@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/run"
@@ -47,11 +48,7 @@ func bookwormSources() []Source {
 
 func e2eSpec(t *testing.T) *spec.Spec {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(data)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/plan"
@@ -42,11 +43,7 @@ var customFiles = map[string]struct {
 // reference package set plus less, configured with a user, then customised.
 func sourceMachine(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	b, err := os.ReadFile("../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(b)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}

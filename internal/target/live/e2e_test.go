@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/plan"
@@ -105,11 +106,7 @@ func TestE2ELive(t *testing.T) {
 
 func referenceSpec(t *testing.T) *spec.Spec {
 	t.Helper()
-	b, err := os.ReadFile("../../../examples/reference.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Parse(b)
+	s, err := examples.Reference()
 	if err != nil {
 		t.Fatal(err)
 	}
