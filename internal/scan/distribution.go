@@ -8,21 +8,13 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // ErrUnsupported is wrapped by the errors about a system Kiln cannot rebuild (not
 // Debian, or a Debian release Kiln does not build). The message says why.
 var ErrUnsupported = errors.New("unsupported system")
-
-// Distribution identifies the scanned system, from os-release(5) and dpkg.
-type Distribution struct {
-	ID         string   `json:"id"`                   // os-release ID: "debian"
-	IDLike     []string `json:"idLike,omitempty"`     // os-release ID_LIKE
-	VersionID  string   `json:"versionId"`            // "12"; derived from the codename on testing
-	Codename   string   `json:"codename,omitempty"`   // "bookworm"
-	PrettyName string   `json:"prettyName,omitempty"` // "Debian GNU/Linux 12 (bookworm)"
-	Arch       string   `json:"arch"`                 // dpkg architecture: "amd64"
-}
 
 // debianReleases are the Debian releases Kiln builds, by codename.
 func debianReleases() map[string]string {
@@ -37,20 +29,20 @@ func rpmFamily() []string {
 // DetectDistribution reads the distribution of the system at root. When the
 // system is one Kiln cannot rebuild, it returns what it found together with an
 // error wrapping ErrUnsupported that says why.
-func DetectDistribution(ctx context.Context, root string) (Distribution, error) {
+func DetectDistribution(ctx context.Context, root string) (record.ScanDistribution, error) {
 	t, err := newTree(root)
 	if err != nil {
-		return Distribution{}, err
+		return record.ScanDistribution{}, err
 	}
 	return detectDistribution(ctx, t)
 }
 
-func detectDistribution(ctx context.Context, t *tree) (Distribution, error) {
+func detectDistribution(ctx context.Context, t *tree) (record.ScanDistribution, error) {
 	d, err := readOSRelease(t)
 	if err != nil {
 		return d, err
 	}
-	if err := d.supported(t); err != nil {
+	if err := supported(&d, t); err != nil {
 		return d, err
 	}
 	d.Arch, err = dpkgArch(ctx, t)
@@ -62,19 +54,19 @@ func detectDistribution(ctx context.Context, t *tree) (Distribution, error) {
 
 // readOSRelease reads /etc/os-release, falling back to /usr/lib/os-release as
 // os-release(5) says to.
-func readOSRelease(t *tree) (Distribution, error) {
+func readOSRelease(t *tree) (record.ScanDistribution, error) {
 	data, err := t.readFile("/etc/os-release")
 	if errors.Is(err, fs.ErrNotExist) {
 		data, err = t.readFile("/usr/lib/os-release")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return Distribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian 11, 12 and 13)", ErrUnsupported)
+		return record.ScanDistribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian 11, 12 and 13)", ErrUnsupported)
 	}
 	if err != nil {
-		return Distribution{}, fmt.Errorf("read os-release: %w", err)
+		return record.ScanDistribution{}, fmt.Errorf("read os-release: %w", err)
 	}
 	v := parseShellVars(data, nil)
-	d := Distribution{
+	d := record.ScanDistribution{
 		ID:         strings.ToLower(v["ID"]),
 		IDLike:     strings.Fields(strings.ToLower(v["ID_LIKE"])),
 		VersionID:  v["VERSION_ID"],
@@ -92,7 +84,7 @@ func readOSRelease(t *tree) (Distribution, error) {
 
 // supported decides whether Kiln can rebuild d, and fills in the release number of
 // a Debian testing system (no VERSION_ID, only a codename).
-func (d *Distribution) supported(t *tree) error {
+func supported(d *record.ScanDistribution, t *tree) error {
 	name := strings.TrimSpace(d.ID + " " + d.VersionID)
 	switch {
 	case d.ID == "debian":
@@ -121,7 +113,7 @@ func (d *Distribution) supported(t *tree) error {
 	}
 }
 
-func isRPMFamily(d *Distribution) bool {
+func isRPMFamily(d *record.ScanDistribution) bool {
 	for _, id := range append([]string{d.ID}, d.IDLike...) {
 		for _, r := range rpmFamily() {
 			if id == r || strings.HasPrefix(id, r+"-") {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 func TestParseShellVars(t *testing.T) {
@@ -131,7 +133,7 @@ func TestNetworkSources(t *testing.T) {
 	tr, _ := newTree(r.dir)
 	var n notes
 	got := readNetwork(tr, &n)
-	want := []Interface{
+	want := []record.ScanInterface{
 		{Name: "ens4", Source: "ifupdown", File: "/etc/network/interfaces.d/ens4", Method: "dhcp"},
 		{Name: "ens3", Source: "ifupdown", File: "/etc/network/interfaces", Method: "static", Method6: "static",
 			Addresses: []string{"10.1.0.2/16", "2001:db8::2/64"}, Gateway: "10.1.0.1", Gateway6: "2001:db8::1"},

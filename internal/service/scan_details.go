@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/overlay"
+	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -26,7 +27,7 @@ func (s *Service) ScanInstallProfile(ctx context.Context, p *Principal, uid stri
 	if err != nil {
 		return nil, err
 	}
-	in := rep.Profile.Install()
+	in := scan.Install(&rep.Profile)
 	w := installFromSpec(&in)
 	w.URI = new(scanURI(u.Login, si.ID, sc.ID) + "/installProfile")
 	return w, nil
@@ -88,7 +89,7 @@ func (s *Service) ScanPackages(ctx context.Context, p *Principal, uid string, si
 	if err != nil {
 		return nil, err
 	}
-	pkgs := renderScannedPackages(si, rep)
+	pkgs := renderScannedPackages(si, rep.ScanReport)
 	return &uforge.ScannedPkgs{Objects: uforge.Objects{Total: new(int64(len(pkgs)))}, ScannedPackages: pkgs}, nil
 }
 

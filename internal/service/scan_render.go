@@ -7,7 +7,9 @@ import (
 
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/overlay"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -99,21 +101,27 @@ func (s *Service) renderScan(login string, si *store.ScannedInstance, sc *store.
 	}
 	w.Packages = []uforge.ScannedPkg{}
 	if d.packages {
-		w.Packages = renderScannedPackages(si, rep)
+		w.Packages = renderScannedPackages(si, rep.ScanReport)
 	}
 	return w, nil
 }
 
-// report decodes the stored report (checked when it was uploaded).
-func scanReport(sc *store.Scan) (*scan.Report, error) {
-	var rep scan.Report
+// storedReport is the report stored with a scan.
+type storedReport struct{ *record.ScanReport }
+
+// Spec is what the report contributes to a build spec (scan.Spec).
+func (r storedReport) Spec() spec.Spec { return scan.Spec(r.ScanReport) }
+
+// scanReport decodes the stored report (checked when it was uploaded).
+func scanReport(sc *store.Scan) (storedReport, error) {
+	var rep record.ScanReport
 	if err := json.Unmarshal(sc.Report, &rep); err != nil {
-		return nil, fmt.Errorf("scan %d: stored report: %w", sc.ID, err)
+		return storedReport{}, fmt.Errorf("scan %d: stored report: %w", sc.ID, err)
 	}
-	return &rep, nil
+	return storedReport{&rep}, nil
 }
 
-func renderScannedPackages(si *store.ScannedInstance, rep *scan.Report) []uforge.ScannedPkg {
+func renderScannedPackages(si *store.ScannedInstance, rep *record.ScanReport) []uforge.ScannedPkg {
 	out := make([]uforge.ScannedPkg, 0, len(rep.Packages))
 	for _, p := range rep.Packages {
 		out = append(out, uforge.ScannedPkg{

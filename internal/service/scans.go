@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/distro"
-	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -239,9 +239,9 @@ func checkCRC(crc string, data []byte) error {
 }
 
 // decodeReport reads and checks an agent's report: it must describe a
-// supported Debian system (scan.Report, as `kiln scan` writes it).
-func decodeReport(data []byte) (*scan.Report, error) {
-	var rep scan.Report
+// supported Debian system (record.ScanReport, as `kiln scan` writes it).
+func decodeReport(data []byte) (*record.ScanReport, error) {
+	var rep record.ScanReport
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
