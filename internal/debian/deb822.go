@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // DefaultMaxLine is the longest line a Reader accepts unless told otherwise.
@@ -34,12 +33,27 @@ type Paragraph []Field
 // Field names are case-insensitive: Debian Policy §5.1 says so, and dpkg and
 // apt read them that way ("package: a" is a Package field). Every lookup, in
 // Paragraph and in a Reader's list of fields to keep, compares names with
-// strings.EqualFold; a Field keeps the name as the file spells it.
+// sameName; a Field keeps the name as the file spells it.
+
+// sameName reports whether two field names are the same name: equal but for
+// the case of ASCII letters (field names are US-ASCII, Policy §5.1).
+func sameName[A, B ~string | ~[]byte](a A, b B) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x != y && (x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
 
 // Field returns the field of that name (any case).
 func (p Paragraph) Field(name string) (Field, bool) {
 	for _, f := range p {
-		if strings.EqualFold(f.Name, name) {
+		if sameName(f.Name, name) {
 			return f, true
 		}
 	}
@@ -75,9 +89,13 @@ func (e *SyntaxError) Error() string {
 type Reader struct {
 	// MaxLine bounds one line, in bytes; 0 means DefaultMaxLine.
 	MaxLine int
+	// ReuseParagraph lets Next return its paragraph in the array of the one it
+	// returned before, for speed: a paragraph is then valid until the next
+	// call (its strings stay valid).
+	ReuseParagraph bool
 
 	br    *bufio.Reader
-	keep  [][]byte
+	keep  []string
 	line  int
 	cur   Paragraph
 	field int   // the index in cur of the field continuation lines extend; -1: none
@@ -87,11 +105,7 @@ type Reader struct {
 // NewReader returns a Reader of r that keeps the fields named in keep (any
 // case), or every field when keep is empty.
 func NewReader(r io.Reader, keep ...string) *Reader {
-	rd := &Reader{br: bufio.NewReaderSize(r, 64<<10), field: -1}
-	for _, k := range keep {
-		rd.keep = append(rd.keep, []byte(k))
-	}
-	return rd
+	return &Reader{br: bufio.NewReaderSize(r, 64<<10), keep: keep, field: -1}
 }
 
 // Next returns the next paragraph, or io.EOF after the last one. A malformed
@@ -110,7 +124,7 @@ func (r *Reader) Next() (Paragraph, error) {
 			r.err, r.cur = err, nil
 			return nil, err
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if blank(line) {
 			if p := r.flush(); p != nil {
 				return p, nil
 			}
@@ -124,6 +138,14 @@ func (r *Reader) Next() (Paragraph, error) {
 		return p, nil
 	}
 	return nil, r.err
+}
+
+// blank reports whether line separates paragraphs: empty, or white space only.
+func blank(line []byte) bool {
+	if len(line) > 0 && line[0] > ' ' && line[0] < 0x80 {
+		return false // the usual line, and the quick answer
+	}
+	return len(bytes.TrimSpace(line)) == 0
 }
 
 // add takes in one non-blank line of the current paragraph.
@@ -147,7 +169,10 @@ func (r *Reader) add(line []byte) error {
 	var name []byte
 	colon := bytes.IndexByte(line, ':')
 	if colon > 0 {
-		name = bytes.TrimRight(line[:colon], " \t")
+		name = line[:colon]
+		for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
+			name = name[:len(name)-1]
+		}
 	}
 	if len(name) == 0 {
 		text := string(line[:min(len(line), 80)])
@@ -162,7 +187,7 @@ func (r *Reader) add(line []byte) error {
 	}
 	f := Field{Name: spelling, Value: string(bytes.TrimSpace(line[colon+1:])), Line: r.line}
 	for i := range r.cur {
-		if strings.EqualFold(r.cur[i].Name, f.Name) {
+		if sameName(r.cur[i].Name, f.Name) {
 			r.cur[i], r.field = f, i
 			return nil
 		}
@@ -173,16 +198,19 @@ func (r *Reader) add(line []byte) error {
 }
 
 // kept reports whether the field name is kept, and its spelling as a string:
-// the keep list's when it is the same, so that the common case allocates none.
+// the keep list's when it is the same, so that the usual case allocates none
+// (and costs one comparison of bytes per kept field).
 func (r *Reader) kept(name []byte) (string, bool) {
 	if len(r.keep) == 0 {
 		return string(name), true
 	}
 	for _, k := range r.keep {
-		if bytes.EqualFold(k, name) {
-			if bytes.Equal(k, name) {
-				return string(k), true
-			}
+		if k == string(name) {
+			return k, true
+		}
+	}
+	for _, k := range r.keep {
+		if sameName(k, name) {
 			return string(name), true
 		}
 	}
@@ -194,39 +222,63 @@ func (r *Reader) kept(name []byte) (string, bool) {
 func (r *Reader) flush() Paragraph {
 	p := r.cur
 	r.cur, r.field = nil, -1
+	if r.ReuseParagraph {
+		r.cur = p[:0]
+	}
 	if len(p) == 0 {
 		return nil
 	}
 	return p
 }
 
-// readLine returns the next line without its line ending. At the end of the
-// input it returns the last (possibly empty) line with io.EOF.
+// readLine returns the next line, counted, without its line ending. At the
+// end of the input it returns the last (possibly empty) line with io.EOF.
 func (r *Reader) readLine() ([]byte, error) {
 	limit := r.MaxLine
 	if limit <= 0 {
 		limit = DefaultMaxLine
 	}
 	r.line++
+	line, err := ReadLine(r.br, limit)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("line %d: %w", r.line, err)
+	}
+	return line, err
+}
+
+// ReadLine returns the next line of br without its line ending ("\n" or
+// "\r\n"), for the line-based files of a dpkg database (info/*.list,
+// *.md5sums) as well as Reader. A line longer than limit bytes is an error. At
+// the end of the input it returns the last (possibly empty) line with io.EOF.
+// The line is valid until the next read from br.
+func ReadLine(br *bufio.Reader, limit int) ([]byte, error) {
 	var long []byte
 	for {
-		chunk, err := r.br.ReadSlice('\n')
+		chunk, err := br.ReadSlice('\n')
 		if len(long)+len(chunk) > limit+1 { // +1: the newline
-			return nil, fmt.Errorf("line %d is longer than %d bytes", r.line, limit)
+			return nil, fmt.Errorf("line longer than %d bytes", limit)
 		}
 		switch {
 		case err == nil:
 			if long != nil {
 				chunk = append(long, chunk...)
 			}
-			return bytes.TrimRight(chunk, "\r\n"), nil
+			return trimEnd(chunk), nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			long = append(long, chunk...)
 		default:
 			if long != nil {
 				chunk = append(long, chunk...)
 			}
-			return bytes.TrimRight(chunk, "\r\n"), err
+			return trimEnd(chunk), err
 		}
 	}
+}
+
+// trimEnd drops the line ending: every '\r' and '\n' at the end.
+func trimEnd(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
 }

@@ -3,6 +3,7 @@ package debian
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestReaderSyntaxErrors(t *testing.T) {
 func TestReaderMaxLine(t *testing.T) {
 	rd := NewReader(strings.NewReader("Package: d\nDepends: "+strings.Repeat("x", 1<<20+10)+"\n"), "Package")
 	rd.MaxLine = 1 << 20
-	if _, err := rd.Next(); err == nil || !strings.Contains(err.Error(), "line 2 is longer than 1048576 bytes") {
+	if _, err := rd.Next(); err == nil || !strings.Contains(err.Error(), "line 2: line longer than 1048576 bytes") {
 		t.Errorf("a line over the limit: err = %v", err)
 	}
 	if _, err := rd.Next(); err == nil || errors.Is(err, io.EOF) {
@@ -104,3 +105,26 @@ func TestReaderReadError(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+func TestReaderReuseParagraph(t *testing.T) {
+	rd := NewReader(strings.NewReader("A: 1\nB: 2\n\nA: 3\n\nB: 4\nA: 5\n"), "A")
+	rd.ReuseParagraph = true
+	var got []string
+	var first Paragraph
+	for {
+		p, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = p
+		}
+		got = append(got, p.Get("a"))
+	}
+	if !slices.Equal(got, []string{"1", "3", "5"}) || first.Get("A") != "5" {
+		t.Errorf("values %v; first paragraph now %v (its array is reused)", got, first)
+	}
+}
