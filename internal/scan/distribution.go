@@ -9,17 +9,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/record"
 )
 
 // ErrUnsupported is wrapped by the errors about a system Kiln cannot rebuild (not
 // Debian, or a Debian release Kiln does not build). The message says why.
 var ErrUnsupported = errors.New("unsupported system")
-
-// debianReleases are the Debian releases Kiln builds, by codename.
-func debianReleases() map[string]string {
-	return map[string]string{"bullseye": "11", "bookworm": "12", "trixie": "13"}
-}
 
 // rpmFamily are os-release IDs (or ID_LIKE words) of rpm-based distributions.
 func rpmFamily() []string {
@@ -60,7 +56,7 @@ func readOSRelease(t *tree) (record.ScanDistribution, error) {
 		data, err = t.readFile("/usr/lib/os-release")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return record.ScanDistribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian 11, 12 and 13)", ErrUnsupported)
+		return record.ScanDistribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian %s)", ErrUnsupported, debian.SupportedList())
 	}
 	if err != nil {
 		return record.ScanDistribution{}, fmt.Errorf("read os-release: %w", err)
@@ -88,14 +84,11 @@ func supported(d *record.ScanDistribution, t *tree) error {
 	name := strings.TrimSpace(d.ID + " " + d.VersionID)
 	switch {
 	case d.ID == "debian":
-		releases := debianReleases()
-		if d.VersionID == "" {
-			d.VersionID = releases[d.Codename]
+		if r, ok := debian.ByCodename(d.Codename); ok && d.VersionID == "" && r.Status == debian.Supported {
+			d.VersionID = r.Number
 		}
-		for _, v := range releases {
-			if v == d.VersionID {
-				return nil
-			}
+		if r, ok := debian.ByNumber(d.VersionID); ok && r.Status == debian.Supported {
+			return nil
 		}
 		what := "debian " + d.VersionID
 		if d.VersionID == "" {
@@ -103,13 +96,13 @@ func supported(d *record.ScanDistribution, t *tree) error {
 		} else if d.Codename != "" {
 			what += " (" + d.Codename + ")"
 		}
-		return fmt.Errorf("%w: %s is not supported: Kiln builds Debian 11, 12 and 13", ErrUnsupported, what)
+		return fmt.Errorf("%w: %s is not supported: Kiln builds Debian %s", ErrUnsupported, what, debian.SupportedList())
 	case isRPMFamily(d) || (!t.exists(dpkgStatusPath) && t.exists("/var/lib/rpm")):
 		return fmt.Errorf("%w: rpm-based systems (%s) are not supported yet: Kiln scans dpkg systems", ErrUnsupported, name)
 	case slices.Contains(d.IDLike, "debian") || slices.Contains(d.IDLike, "ubuntu"):
-		return fmt.Errorf("%w: %s is Debian-based but not Debian: Kiln builds Debian 11, 12 and 13 only, from Debian mirrors", ErrUnsupported, name)
+		return fmt.Errorf("%w: %s is Debian-based but not Debian: Kiln builds Debian %s only, from Debian mirrors", ErrUnsupported, name, debian.SupportedList())
 	default:
-		return fmt.Errorf("%w: %s is not supported: Kiln scans Debian 11, 12 and 13 (dpkg systems)", ErrUnsupported, name)
+		return fmt.Errorf("%w: %s is not supported: Kiln scans Debian %s (dpkg systems)", ErrUnsupported, name, debian.SupportedList())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/record"
 )
 
@@ -50,9 +51,9 @@ func readAutoInstalled(ctx context.Context, t *tree) (map[string]bool, error) {
 	}
 	defer f.Close()
 	auto := map[string]bool{}
-	err = readStanzas(ctx, f, []string{"Package", "Architecture", "Auto-Installed"}, func(s stanza) error {
-		if s["Auto-Installed"] == "1" && s["Package"] != "" {
-			auto[s["Package"]+":"+s["Architecture"]] = true
+	err = readParagraphs(ctx, f, []string{"Package", "Architecture", "Auto-Installed"}, func(s debian.Paragraph) error {
+		if s.Get("Auto-Installed") == "1" && s.Get("Package") != "" {
+			auto[s.Get("Package")+":"+s.Get("Architecture")] = true
 		}
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
@@ -59,7 +60,7 @@ func (s *Service) CreateScannedInstance(ctx context.Context, p *Principal, uid s
 }
 
 // scanDistribution resolves the distribution a scanned instance declares:
-// Debian 11, 12 or 13 (name optional, version required, arch x86_64/amd64).
+// a supported Debian release (name optional, version required, arch x86_64/amd64).
 func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
 	if d == nil || d.Version == nil {
 		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution: name, version and arch are required")
@@ -72,7 +73,7 @@ func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
 	}
 	dist, ok := distro.Lookup(*d.Version)
 	if !ok {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (11, 12 and 13 are)", *d.Version)
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (%s are)", *d.Version, debian.SupportedList())
 	}
 	return dist, nil
 }
@@ -251,7 +252,7 @@ func decodeReport(data []byte) (*record.ScanReport, error) {
 		return nil, invalid("scan.unsupported", "the scanned system is %q: Kiln rebuilds Debian systems only", rep.Distribution.ID)
 	}
 	if _, ok := distro.Lookup(rep.Distribution.VersionID); !ok {
-		return nil, invalid("scan.unsupported", "Debian %q is not supported (11, 12 and 13 are)", rep.Distribution.VersionID)
+		return nil, invalid("scan.unsupported", "Debian %q is not supported (%s are)", rep.Distribution.VersionID, debian.SupportedList())
 	}
 	if len(rep.Packages) == 0 {
 		return nil, invalid("scan.report", "the scan report lists no installed package")
