@@ -23,8 +23,8 @@ type Release struct {
 	Released time.Time // first stable release (UTC); zero when not released yet
 	Status   Status
 
-	// dhcpClient is the DHCP client package of Kiln's images of a supported
-	// release (see networkStack).
+	// dhcpClient is the release's own default DHCP client: the one of
+	// Priority important, which a standard installation has (BootPackages).
 	dhcpClient string
 }
 
@@ -40,7 +40,7 @@ var releases = []Release{
 	{Number: "10", Codename: "buster", Released: date(2019, time.July, 6)},
 	{Number: "11", Codename: "bullseye", Released: date(2021, time.August, 14), Status: Supported, dhcpClient: "isc-dhcp-client"},
 	{Number: "12", Codename: "bookworm", Released: date(2023, time.June, 10), Status: Supported, dhcpClient: "isc-dhcp-client"},
-	{Number: "13", Codename: "trixie", Released: date(2025, time.August, 9), Status: Supported, dhcpClient: "isc-dhcp-client"},
+	{Number: "13", Codename: "trixie", Released: date(2025, time.August, 9), Status: Supported, dhcpClient: "dhcpcd-base"},
 	{Number: "14", Codename: "forky"},
 	{Number: "15", Codename: "duke"},
 	{Codename: "sid"},
