@@ -13,6 +13,7 @@ import (
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
@@ -149,21 +150,13 @@ func hitOrMiss(hit bool) string {
 // writeManifest records what the API will store with an image: size, checksum
 // and installed packages, next to the artifact.
 func writeManifest(res *generate.Result) error {
-	type pkg struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-		Arch    string `json:"arch"`
-	}
 	m := struct {
-		File     string `json:"file"`
-		Format   string `json:"format"`
-		Size     int64  `json:"size"`
-		SHA256   string `json:"sha256"`
-		Packages []pkg  `json:"packages"`
-	}{File: filepath.Base(res.Path), Format: res.Format, Size: res.Size, SHA256: res.SHA256}
-	for _, p := range res.Packages {
-		m.Packages = append(m.Packages, pkg{p.Name, p.Version, p.Arch})
-	}
+		File     string                    `json:"file"`
+		Format   string                    `json:"format"`
+		Size     int64                     `json:"size"`
+		SHA256   string                    `json:"sha256"`
+		Packages []record.InstalledPackage `json:"packages"`
+	}{File: filepath.Base(res.Path), Format: res.Format, Size: res.Size, SHA256: res.SHA256, Packages: res.Packages}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/plan"
-	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
@@ -81,7 +81,7 @@ func (g *fastGen) Run(ctx context.Context, p *plan.Plan, outDir string, progress
 	}
 	sum := sha256.Sum256(data)
 	return &generate.Result{Path: path, Format: "qcow2", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
-		Packages: []rootfs.InstalledPackage{{Name: "openssh-server", Version: "1:9.2p1-2+deb12u5", Arch: "amd64"}}}, nil
+		Packages: []record.InstalledPackage{{Name: "openssh-server", Version: "1:9.2p1-2+deb12u5", Arch: "amd64"}}}, nil
 }
 
 func (g *fastGen) holdRuns() {

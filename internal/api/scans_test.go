@@ -16,22 +16,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"time"
 
-	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // scanReport is what `kiln scan` uploads for a small Debian 12 machine.
 func scanReport(t *testing.T, versionID string) []byte {
 	t.Helper()
-	rep := scan.Report{ScannedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), Root: "/", Live: true, Hostname: "web-01",
-		Distribution: scan.Distribution{ID: "debian", VersionID: versionID, Codename: "bookworm", Arch: "amd64"},
-		Packages: []scan.Package{{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Arch: "amd64"},
+	rep := record.ScanReport{ScannedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), Root: "/", Live: true, Hostname: "web-01",
+		Distribution: record.ScanDistribution{ID: "debian", VersionID: versionID, Codename: "bookworm", Arch: "amd64"},
+		Packages: []record.ScanPackage{{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Arch: "amd64"},
 			{Name: "nginx", Version: "1.22.1-7", Arch: "amd64"}, {Name: "libfoo", Version: "1.0", Arch: "i386"},
 			{Name: "inhouse-tool", Version: "3.1", Arch: "amd64"}},
-		Profile: scan.Profile{Hostname: "web-01", Timezone: "Europe/Paris", Locale: "C.UTF-8",
+		Profile: record.ScanProfile{Hostname: "web-01", Timezone: "Europe/Paris", Locale: "C.UTF-8",
 			RootPasswordHash: "$6$salt$8fKZheAmUG74NGfaJpvK1.AJmpQGR6WImZNOujEc5MmS2wF3vsIdpMxL8LbKIXlytaqRZz0Zlat1pEajc36eP/",
-			Users:            []scan.User{{Name: "ops", UID: 1000, GID: 1000, PrimaryGroup: "ops", Home: "/home/ops", Shell: "/bin/bash"}},
-			Groups:           []scan.Group{{Name: "ops", GID: 1000}}, SwapBytes: 512 << 20,
-			Filesystems: []scan.Filesystem{{MountPoint: "/", FSType: "ext4", SizeBytes: 8 << 30}}},
+			Users:            []record.ScanUser{{Name: "ops", UID: 1000, GID: 1000, PrimaryGroup: "ops", Home: "/home/ops", Shell: "/bin/bash"}},
+			Groups:           []record.ScanGroup{{Name: "ops", GID: 1000}}, SwapBytes: 512 << 20,
+			Filesystems: []record.ScanFilesystem{{MountPoint: "/", FSType: "ext4", SizeBytes: 8 << 30}}},
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/kilnhq/kiln/internal/build"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/plan"
-	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -40,7 +40,7 @@ func TestRunCompletes(t *testing.T) {
 			progress(generate.Update{Stage: generate.StageRootfs, Percent: pct, Message: fmt.Sprintf("at %d", pct)})
 		}
 		res := writeArtifact(t, out, "web-1.0.qcow2", "an image")
-		res.Packages = []rootfs.InstalledPackage{{Name: "openssh-server", Version: "1:9.2p1-2", Arch: "amd64"}}
+		res.Packages = []record.InstalledPackage{{Name: "openssh-server", Version: "1:9.2p1-2", Arch: "amd64"}}
 		progress(generate.Update{Stage: generate.StageDone, Percent: 100})
 		return res, nil
 	})
@@ -62,7 +62,7 @@ func TestRunCompletes(t *testing.T) {
 		got.FileSize != int64(len("an image")) || got.SHA256 == "" || len(got.Fidelity) != 0 {
 		t.Fatalf("image after the job: %+v", got)
 	}
-	var pkgs []rootfs.InstalledPackage
+	var pkgs []record.InstalledPackage
 	if err := json.Unmarshal(got.Packages, &pkgs); err != nil || len(pkgs) != 1 || pkgs[0].Name != "openssh-server" {
 		t.Errorf("packages %s (%v)", got.Packages, err)
 	}
@@ -82,7 +82,7 @@ func TestRunFidelityMessage(t *testing.T) {
 	img := newImage(t, st, a, nil)
 	r, _, _ := newRunner(t, st, engineFunc(func(_ context.Context, _ *plan.Plan, out string, _ generate.Progress) (*generate.Result, error) {
 		res := writeArtifact(t, out, "web.raw", "raw")
-		res.Fidelity = &generate.Fidelity{}
+		res.Fidelity = &record.Fidelity{}
 		res.Fidelity.Files.Compared, res.Fidelity.Files.Same = 4, 3
 		res.Fidelity.Packages.Compared, res.Fidelity.Packages.Same = 6, 5
 		return res, nil
@@ -95,7 +95,7 @@ func TestRunFidelityMessage(t *testing.T) {
 	if got.State != store.ImageComplete || got.Message != want {
 		t.Errorf("state %s, message %q, want %q", got.State, got.Message, want)
 	}
-	var f generate.Fidelity
+	var f record.Fidelity
 	if err := json.Unmarshal(got.Fidelity, &f); err != nil || f.Files.Same != 3 || f.Packages.Compared != 6 {
 		t.Errorf("fidelity %s (%v)", got.Fidelity, err)
 	}

@@ -9,29 +9,9 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/client"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
-
-// fidelityReport is the server's comparison of a scanned machine with an
-// image generated from it (GET …/images/{id}/fidelity).
-type fidelityReport struct {
-	Files struct {
-		Compared       int                                          `json:"compared"`
-		Same           int                                          `json:"same"`
-		Missing        []string                                     `json:"missing"`
-		Differing      []struct{ Path, What, Source, Image string } `json:"differing"`
-		MissingCount   int                                          `json:"missingCount"`
-		DifferingCount int                                          `json:"differingCount"`
-		SkippedCount   int                                          `json:"skippedCount"`
-	} `json:"files"`
-	Packages struct {
-		Compared  int                                    `json:"compared"`
-		Same      int                                    `json:"same"`
-		Missing   []string                               `json:"missing"`
-		Differing []struct{ Name, Source, Image string } `json:"differing"`
-		Extra     []string                               `json:"extra"`
-	} `json:"packages"`
-}
 
 // ImageFidelity is `image fidelity --id N`: for an image generated from a
 // scan, what of the scanned machine the image has, file by file and package
@@ -61,7 +41,7 @@ func ImageFidelity(ctx context.Context, e *Env, id int64) error {
 		_, err := e.Out.Write(body)
 		return err
 	}
-	var r fidelityReport
+	var r record.Fidelity // GET …/images/{id}/fidelity
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("fidelity report: %w", err)
 	}

@@ -2,13 +2,17 @@ package distro
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
 // DefaultMirror is used when apt on this machine names no Debian mirror.
@@ -16,15 +20,6 @@ const DefaultMirror = "http://deb.debian.org/debian"
 
 // ErrNoAptMirror means no apt source file under the root names a Debian mirror.
 var ErrNoAptMirror = errors.New("no Debian mirror in the apt sources")
-
-// debianCodenames are the suite names (and aliases) of the Debian archive; a
-// source whose suite is none of these belongs to another vendor's repository.
-var debianCodenames = map[string]bool{
-	"squeeze": true, "wheezy": true, "jessie": true, "stretch": true, "buster": true,
-	"bullseye": true, "bookworm": true, "trixie": true, "forky": true, "duke": true,
-	"sid": true, "experimental": true, "oldoldstable": true, "oldstable": true,
-	"stable": true, "testing": true, "unstable": true,
-}
 
 // aptSource is one "deb" entry of an apt configuration.
 type aptSource struct {
@@ -49,7 +44,7 @@ func AptMirror(root string) (string, error) {
 		}
 		var sources []aptSource
 		if strings.HasSuffix(f, ".sources") {
-			sources = parseDeb822(string(data))
+			sources = parseDeb822(data)
 		} else {
 			sources = parseOneLine(string(data))
 		}
@@ -101,7 +96,7 @@ func isDebianMirror(s aptSource) bool {
 		if rest == "security" || strings.HasSuffix(suite, "/updates") {
 			return false
 		}
-		if debianCodenames[base] {
+		if debian.IsArchiveSuite(base) {
 			return true
 		}
 	}
@@ -136,56 +131,26 @@ func parseOneLine(data string) []aptSource {
 	return out
 }
 
-// parseDeb822 reads the deb822 format: paragraphs of "Field: value" lines,
-// continuation lines indented, '#' comment lines.
-func parseDeb822(data string) []aptSource {
+// parseDeb822 reads the deb822 format of *.sources files (sources.list(5)):
+// one paragraph per source, field names in any case. Malformed lines are
+// skipped, as the rest of the file still names sources.
+func parseDeb822(data []byte) []aptSource {
 	var out []aptSource
-	fields := map[string]string{}
-	last := ""
-	flush := func() {
-		defer func() { fields = map[string]string{}; last = "" }()
-		if strings.EqualFold(fields["enabled"], "no") {
-			return
+	rd := debian.NewReader(bytes.NewReader(data), "Types", "URIs", "Suites", "Enabled")
+	for {
+		p, err := rd.Next()
+		if _, bad := errors.AsType[*debian.SyntaxError](err); bad {
+			continue
 		}
-		if !contains(strings.Fields(fields["types"]), "deb") {
-			return
+		if err != nil { // io.EOF: the data is in memory
+			return out
 		}
-		uris := strings.Fields(fields["uris"])
-		suites := strings.Fields(fields["suites"])
-		for _, u := range uris {
+		if strings.EqualFold(p.Get("Enabled"), "no") || !slices.Contains(strings.Fields(p.Get("Types")), "deb") {
+			continue
+		}
+		suites := strings.Fields(p.Get("Suites"))
+		for _, u := range strings.Fields(p.Get("URIs")) {
 			out = append(out, aptSource{uri: u, suites: suites})
 		}
 	}
-	sc := bufio.NewScanner(strings.NewReader(data))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "#"):
-			continue
-		case strings.TrimSpace(line) == "":
-			flush()
-		case line[0] == ' ' || line[0] == '\t':
-			if last != "" {
-				fields[last] += " " + strings.TrimSpace(line)
-			}
-		default:
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			last = strings.ToLower(strings.TrimSpace(k))
-			fields[last] = strings.TrimSpace(v)
-		}
-	}
-	flush()
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

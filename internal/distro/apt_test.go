@@ -54,7 +54,7 @@ func TestAptMirrorNone(t *testing.T) {
 }
 
 func TestParseDeb822Details(t *testing.T) {
-	got := parseDeb822("Types: deb\nURIs: http://a/debian http://b/debian\nSuites: bookworm\n")
+	got := parseDeb822([]byte("Types: deb\nURIs: http://a/debian http://b/debian\nSuites: bookworm\n"))
 	want := []aptSource{{"http://a/debian", []string{"bookworm"}}, {"http://b/debian", []string{"bookworm"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseDeb822 = %v", got)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
 // Distribution is one release Kiln can build, with the facts a UForge client
@@ -36,45 +38,57 @@ type Profile struct {
 	Description string
 	Variant     string   // mmdebstrap --variant
 	Packages    []string // installed on top of the variant, in every image
-	// BootPackages are installed on top of the variant in images that boot
-	// a kernel of their own (not in containers): an init, the kernel with an
-	// initramfs and udev to find the disks, and DHCP networking.
-	BootPackages []string
+	// What booting needs (a kernel, an init, DHCP networking) is not the
+	// profile's: the plan adds debian.BootPackages to images that boot.
 }
 
-func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+// catalog gives each release Kiln builds its stable IDs: the distribution's,
+// and its Minimal and Standard profiles'. The releases themselves (codename,
+// release date, boot packages) are internal/debian's.
+var catalog = []struct {
+	id, minimalID, standardID int64
+	version                   string
+}{
+	{1, 1, 2, "11"},
+	{2, 3, 4, "12"},
+	{3, 5, 6, "13"},
+}
 
 // All returns the catalog, ordered by ID. Every call builds fresh values, so
 // callers may modify what they get.
 func All() []Distribution {
-	debian := func(id int64, version, codename string, released time.Time, desc string, minimalID, standardID int64, dhcp string) Distribution {
-		boot := []string{"systemd-sysv", "udev", "linux-image-amd64", "initramfs-tools", "ifupdown", dhcp}
-		return Distribution{
-			ID: id, Name: "Debian", Version: version, Codename: codename,
-			Arch: "x86_64", DebArch: "amd64", Family: "linux", PkgType: "deb",
-			ReleaseDate: released, Description: desc,
-			Suites:     []string{codename, codename + "-updates"},
-			Components: []string{"main"},
-			Profiles: []Profile{
-				{
-					ID: minimalID, Name: "Minimal", Variant: "minbase",
-					Packages: []string{"kmod", "iproute2", "netbase"}, BootPackages: boot,
-					Description: "Debian " + version + " minbase (essential packages and apt) plus what booting and DHCP networking need",
-				},
-				{
-					ID: standardID, Name: "Standard", Variant: "important",
-					Packages:     []string{"openssh-server"},
-					BootPackages: []string{"linux-image-amd64", "initramfs-tools", dhcp},
-					Description:  "Debian " + version + " with every package of priority important, a kernel and an SSH server",
-				},
-			},
+	out := make([]Distribution, 0, len(catalog))
+	for _, c := range catalog {
+		r, ok := debian.ByNumber(c.version)
+		if !ok {
+			panic("distro: Debian " + c.version + " is not in internal/debian's release table")
 		}
+		out = append(out, debianDistribution(c.id, r, c.minimalID, c.standardID))
 	}
-	return []Distribution{
-		// trixie's ifupdown prefers dhcpcd-base; bullseye and bookworm still use the ISC client.
-		debian(1, "11", "bullseye", date(2021, time.August, 14), "Debian GNU/Linux 11 (bullseye), amd64", 1, 2, "isc-dhcp-client"),
-		debian(2, "12", "bookworm", date(2023, time.June, 10), "Debian GNU/Linux 12 (bookworm), amd64", 3, 4, "isc-dhcp-client"),
-		debian(3, "13", "trixie", date(2025, time.August, 9), "Debian GNU/Linux 13 (trixie), amd64", 5, 6, "dhcpcd-base"),
+	return out
+}
+
+// debianDistribution is release r as the catalog offers it.
+func debianDistribution(id int64, r debian.Release, minimalID, standardID int64) Distribution {
+	version, codename := r.Number, r.Codename
+	return Distribution{
+		ID: id, Name: "Debian", Version: version, Codename: codename,
+		Arch: "x86_64", DebArch: "amd64", Family: "linux", PkgType: "deb",
+		ReleaseDate: r.Released, Description: "Debian GNU/Linux " + version + " (" + codename + "), amd64",
+		Suites:     []string{codename, codename + "-updates"},
+		Components: []string{"main"},
+		Profiles: []Profile{
+			{
+				ID: minimalID, Name: "Minimal", Variant: "minbase",
+				Packages:    []string{"kmod", "iproute2", "netbase"},
+				Description: "Debian " + version + " minbase (essential packages and apt) plus what booting and DHCP networking need",
+			},
+			{
+				ID: standardID, Name: "Standard", Variant: "important",
+				Packages:    []string{"openssh-server"},
+				Description: "Debian " + version + " with every package of priority important, a kernel and an SSH server",
+			},
+		},
 	}
 }
 

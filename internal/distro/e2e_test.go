@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/testenv"
 )
 
@@ -40,7 +41,7 @@ func TestRealMirrorRefresh(t *testing.T) {
 		}
 		// Every package a standard profile asks for exists in that release.
 		for _, p := range d.Profiles {
-			for _, name := range append(p.Packages, p.BootPackages...) {
+			for _, name := range append(p.Packages, debian.BootPackages(d.Version)...) {
 				if !names[name] {
 					t.Errorf("%s profile %s: package %q not in the index", d.Codename, p.Name, name)
 				}

@@ -1,11 +1,12 @@
 package distro
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
 // Entry is one stanza of a Packages index, reduced to what Kiln keeps.
@@ -18,72 +19,47 @@ type Entry struct {
 	Filename      string
 }
 
-// maxLine bounds one line of a Packages file; real ones stay far below.
-const maxLine = 16 << 20
-
 // ParsePackages reads a Packages index (deb822 control stanzas) from r and calls
 // fn for every stanza that names a package and a version, in file order, without
-// holding more than one stanza in memory. Continuation lines (multi-line fields
-// such as Description) are skipped, as are fields Kiln does not keep.
+// holding more than one stanza in memory. Fields Kiln does not keep, multi-line
+// ones such as Description among them, are skipped; field names match in any
+// case. A malformed line fails the index: it comes from the mirror, not a
+// machine.
 func ParsePackages(r io.Reader, fn func(Entry) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	var e Entry
-	line := 0
-	flush := func() error {
-		if e.Package != "" && e.Version != "" {
-			if err := fn(e); err != nil {
-				return err
-			}
+	rd := debian.NewReader(r, "Package", "Version", "Architecture", "Section", "Filename", "Installed-Size")
+	rd.ReuseParagraph = true
+	for {
+		p, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		e = Entry{}
-		return nil
-	}
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-			continue
+		if _, bad := errors.AsType[*debian.SyntaxError](err); bad {
+			return fmt.Errorf("packages index %w", err)
 		}
-		if b[0] == ' ' || b[0] == '\t' || b[0] == '#' {
-			continue
+		if err != nil {
+			return fmt.Errorf("read packages index: %w", err)
 		}
-		k, v, ok := bytes.Cut(b, []byte(":"))
-		if !ok {
-			return fmt.Errorf("packages index line %d: no field name in %q", line, truncate(b))
-		}
-		v = bytes.TrimSpace(v)
-		switch string(k) {
-		case "Package":
-			e.Package = string(v)
-		case "Version":
-			e.Version = string(v)
-		case "Architecture":
-			e.Architecture = string(v)
-		case "Section":
-			e.Section = string(v)
-		case "Filename":
-			e.Filename = string(v)
-		case "Installed-Size":
-			kib, err := strconv.ParseInt(string(v), 10, 64)
+		e := Entry{Package: p.Get("Package"), Version: p.Get("Version"), Architecture: p.Get("Architecture"),
+			Section: p.Get("Section"), Filename: p.Get("Filename")}
+		if f, ok := p.Field("Installed-Size"); ok {
+			kib, err := strconv.ParseInt(f.Value, 10, 64)
 			if err != nil || kib < 0 {
-				return fmt.Errorf("packages index line %d: bad Installed-Size %q", line, truncate(v))
+				return fmt.Errorf("packages index line %d: bad Installed-Size %q", f.Line, truncate(f.Value))
 			}
 			e.InstalledSize = kib * 1024
 		}
+		if e.Package == "" || e.Version == "" {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read packages index after line %d: %w", line, err)
-	}
-	return flush()
 }
 
-func truncate(b []byte) string {
-	if len(b) > 80 {
-		return string(b[:80]) + "…"
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
 	}
-	return string(b)
+	return s
 }

@@ -14,66 +14,16 @@ import (
 	"syscall"
 
 	"github.com/kilnhq/kiln/internal/overlay"
-	"github.com/kilnhq/kiln/internal/rootfs"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
 // maxListed bounds each list of a fidelity report; the counts stay exact.
 const maxListed = 1000
 
-// Fidelity compares a scanned machine with the image generated from it: every
-// file of the overlay (what no package provided unchanged on the source) is
-// looked up in the built tree, and every scanned package in the image's dpkg
-// database. Package-provided files are the packages' own, so an identical
-// package version means identical files.
-type Fidelity struct {
-	Files    FileFidelity    `json:"files"`
-	Packages PackageFidelity `json:"packages"`
-}
-
-// FileFidelity is the per-file half of a fidelity report.
-type FileFidelity struct {
-	Compared  int        `json:"compared"`
-	Same      int        `json:"same"`
-	Missing   []string   `json:"missing,omitempty"`
-	Differing []FileDiff `json:"differing,omitempty"`
-	// Skipped are overlay paths the image build owns by design (the boot
-	// files, fstab, accounts, network configuration …): see skipOverlayPath.
-	Skipped      []string `json:"skipped,omitempty"`
-	MissingCount int      `json:"missingCount"`
-	DifferCount  int      `json:"differingCount"`
-	SkippedCount int      `json:"skippedCount"`
-}
-
-// FileDiff is one overlay path whose copy in the image differs.
-type FileDiff struct {
-	Path   string `json:"path"`
-	What   string `json:"what"` // kind, content, mode, owner or target
-	Source string `json:"source"`
-	Image  string `json:"image"`
-}
-
-// PackageFidelity is the per-package half of a fidelity report.
-type PackageFidelity struct {
-	Compared  int       `json:"compared"`
-	Same      int       `json:"same"`
-	Missing   []string  `json:"missing,omitempty"`
-	Differing []PkgDiff `json:"differing,omitempty"`
-	// Extra are installed in the image but were not on the source (a kernel
-	// and boot loader for a machine that had none, the agents of the target).
-	Extra []string `json:"extra,omitempty"`
-}
-
-// PkgDiff is a package installed in another version than scanned.
-type PkgDiff struct {
-	Name   string `json:"name"`
-	Source string `json:"source"`
-	Image  string `json:"image"`
-}
-
 // compareWithSource builds the fidelity report of tree against the overlay
 // archive and package list of s.
-func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree string, installed []rootfs.InstalledPackage) (*Fidelity, error) {
+func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree string, installed []record.InstalledPackage) (*record.Fidelity, error) {
 	rc, err := e.cfg.Overlays.OpenOverlay(ctx, s.Overlay.Key)
 	if err != nil {
 		return nil, fmt.Errorf("open overlay: %w", err)
@@ -83,7 +33,7 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 	if err != nil {
 		return nil, err
 	}
-	f := &Fidelity{}
+	f := &record.Fidelity{}
 	ff := &f.Files
 	_, err = overlay.Check(ctx, rc, overlay.DefaultLimits(), func(en overlay.Entry) error {
 		if skipOverlayPath(en.Path) {
@@ -104,7 +54,7 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 				ff.Missing = append(ff.Missing, en.Path)
 			}
 		case d != nil:
-			ff.DifferCount++
+			ff.DifferingCount++
 			if len(ff.Differing) < maxListed {
 				ff.Differing = append(ff.Differing, *d)
 			}
@@ -122,7 +72,7 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 
 // compareEntry looks en up in the tree. Parent directories are resolved
 // inside the tree, never through a symlink leading out of it.
-func compareEntry(tree string, en overlay.Entry, names accountNames) (*FileDiff, bool, error) {
+func compareEntry(tree string, en overlay.Entry, names accountNames) (*record.FileDiff, bool, error) {
 	p, err := overlay.ResolveInRoot(tree, en.Path)
 	if err != nil {
 		return nil, true, nil // a parent is missing or escapes: not in the image
@@ -134,8 +84,8 @@ func compareEntry(tree string, en overlay.Entry, names accountNames) (*FileDiff,
 	if err != nil {
 		return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
 	}
-	diff := func(what, src, img string) (*FileDiff, bool, error) {
-		return &FileDiff{Path: en.Path, What: what, Source: src, Image: img}, false, nil
+	diff := func(what, src, img string) (*record.FileDiff, bool, error) {
+		return &record.FileDiff{Path: en.Path, What: what, Source: src, Image: img}, false, nil
 	}
 	if kind := kindOf(st.Mode()); kind != en.Kind && !(en.Kind == "hardlink" && kind == "file") {
 		return diff("kind", en.Kind, kind)
@@ -248,7 +198,7 @@ func readNames(tree string) (accountNames, error) {
 }
 
 // comparePackages compares the scanned package list with what the image has.
-func comparePackages(scanned []spec.Package, installed []rootfs.InstalledPackage) PackageFidelity {
+func comparePackages(scanned []spec.Package, installed []record.InstalledPackage) record.PackageFidelity {
 	have := map[string]string{}
 	for _, p := range installed {
 		have[p.Name] = p.Version
@@ -256,7 +206,7 @@ func comparePackages(scanned []spec.Package, installed []rootfs.InstalledPackage
 			have[p.Name+":"+p.Arch] = p.Version
 		}
 	}
-	var pf PackageFidelity
+	var pf record.PackageFidelity
 	seen := map[string]bool{}
 	for _, p := range scanned {
 		pf.Compared++
@@ -266,7 +216,7 @@ func comparePackages(scanned []spec.Package, installed []rootfs.InstalledPackage
 		case !ok:
 			pf.Missing = append(pf.Missing, p.Name)
 		case p.Version != "" && v != p.Version:
-			pf.Differing = append(pf.Differing, PkgDiff{Name: p.Name, Source: p.Version, Image: v})
+			pf.Differing = append(pf.Differing, record.PackageDiff{Name: p.Name, Source: p.Version, Image: v})
 		default:
 			pf.Same++
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/distro"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/rootfs"
 )
 
@@ -106,9 +107,9 @@ type Result struct {
 	Format   string // primitive format of the artifact ("qcow2", "raw")
 	Size     int64  // bytes of the artifact file
 	SHA256   string
-	Packages []rootfs.InstalledPackage
-	CacheHit bool      // the bootstrapped base came from the cache
-	Fidelity *Fidelity // scan images: the source compared with the image
+	Packages []record.InstalledPackage
+	CacheHit bool             // the bootstrapped base came from the cache
+	Fidelity *record.Fidelity // scan images: the source compared with the image
 	Timings  map[Stage]time.Duration
 }
 

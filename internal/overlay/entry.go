@@ -58,7 +58,7 @@ type Summary struct {
 	Hardlinks int64 `json:"hardlinks"`
 	FIFOs     int64 `json:"fifos"`
 	// Bytes is the total content of the regular files, as in
-	// tartree.Stats and scan.OverlayStats.
+	// tartree.Stats and record.OverlayStats.
 	Bytes int64 `json:"bytes"`
 	// TarBytes is the size of the uncompressed tar stream, end-of-archive
 	// marker and padding included: what Limits.MaxBytes bounds.

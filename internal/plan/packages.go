@@ -4,35 +4,11 @@ import (
 	"sort"
 
 	"github.com/kilnhq/kiln/internal/configure"
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/target/live"
 )
-
-// bootPackages is what every image that boots its own kernel needs whatever
-// the spec says: a kernel, systemd as init, an initramfs builder, udev (device
-// nodes, predictable NIC names), the tools for the root filesystem's fsck at
-// boot, and the network stack.
-//
-// Networking is ifupdown + a DHCP client, Debian's own default stack. configure
-// writes an interfaces(5) pattern stanza ("auto /e*/1=nic", "iface nic inet
-// dhcp") that binds DHCP to the first Ethernet interface whatever udev named it.
-// The client writes /etc/resolv.conf itself, so DNS works without
-// systemd-resolved. trixie's ifupdown prefers dhcpcd-base.
-func bootPackages(release string) []string {
-	boot := []string{"linux-image-amd64", "systemd-sysv", "initramfs-tools", "udev", "e2fsprogs", "ifupdown", "isc-dhcp-client"}
-	if release == "13" {
-		boot = append(boot, "dhcpcd-base")
-	}
-	return boot
-}
-
-// systemContainerPackages is what an LXC container needs to run like a
-// machine without a kernel of its own: systemd as init and the DHCP client
-// stack the configure stage sets up.
-func systemContainerPackages(string) []string {
-	return []string{"systemd-sysv", "ifupdown", "isc-dhcp-client"}
-}
 
 // packageSet returns the packages to install for s: its own packages plus what
 // the tree's kind (a kernel and its boot stack, or a container's init), a live
@@ -51,10 +27,10 @@ func packageSet(s *spec.Spec, f target.Format, kind configure.Kind) []spec.Packa
 		add(p.Version, p.Name)
 	}
 	switch kind {
-	case configure.Machine:
-		add("", bootPackages(s.Distribution.Release)...)
-	case configure.SystemContainer:
-		add("", systemContainerPackages(s.Distribution.Release)...)
+	case configure.Machine: // a kernel, an init, an initramfs, udev, fsck, DHCP networking
+		add("", debian.BootPackages(s.Distribution.Release)...)
+	case configure.SystemContainer: // an init and DHCP networking, on the host's kernel
+		add("", debian.SystemContainerPackages(s.Distribution.Release)...)
 	case configure.AppContainer: // only what the spec asks for
 	}
 	if f.Packaging == target.PackagingISO || f.Packaging == target.PackagingPXE {

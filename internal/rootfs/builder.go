@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // DefaultMaxAge is how long a cached base is reused. Unversioned packages resolve to
@@ -126,10 +128,10 @@ type Timings struct {
 
 // Result describes the tree Prepare left at dst.
 type Result struct {
-	Key      string             // the base's cache key
-	CacheHit bool               // the base came from the cache
-	Packages []InstalledPackage // what dpkg says is installed in dst
-	Debs     DebStats           // where the .debs came from (bootstrap only)
+	Key      string                    // the base's cache key
+	CacheHit bool                      // the base came from the cache
+	Packages []record.InstalledPackage // what dpkg says is installed in dst
+	Debs     DebStats                  // where the .debs came from (bootstrap only)
 	Timings  Timings
 }
 

@@ -6,19 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/run"
 )
 
-// InstalledPackage is one package dpkg reports as installed.
-type InstalledPackage struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Arch    string `json:"arch"`
-}
-
 // Installed lists the packages installed in the tree at root, read from its dpkg
 // database with the host's dpkg-query (no chroot needed).
-func Installed(ctx context.Context, root string) ([]InstalledPackage, error) {
+func Installed(ctx context.Context, root string) ([]record.InstalledPackage, error) {
 	out, err := run.Output(ctx, run.Cmd{
 		Name: "dpkg-query",
 		Args: []string{
@@ -29,14 +23,14 @@ func Installed(ctx context.Context, root string) ([]InstalledPackage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rootfs: list installed packages: %w", err)
 	}
-	var pkgs []InstalledPackage
+	var pkgs []record.InstalledPackage
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Split(line, "\t")
 		// "ii " is installed; rc (removed, config left) and the like are not.
 		if len(f) != 4 || !strings.HasPrefix(f[0], "ii") {
 			continue
 		}
-		pkgs = append(pkgs, InstalledPackage{Name: f[1], Version: f[2], Arch: f[3]})
+		pkgs = append(pkgs, record.InstalledPackage{Name: f[1], Version: f[2], Arch: f[3]})
 	}
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("rootfs: no installed package in %s", root)

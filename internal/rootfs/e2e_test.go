@@ -20,6 +20,7 @@ import (
 	"github.com/kilnhq/kiln/examples"
 	"github.com/kilnhq/kiln/internal/configure"
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/testenv"
@@ -96,7 +97,7 @@ func TestE2EPrepareConfigure(t *testing.T) {
 	if last != 100 {
 		t.Errorf("progress ended at %d", last)
 	}
-	installed := map[string]InstalledPackage{}
+	installed := map[string]record.InstalledPackage{}
 	for _, p := range res1.Packages {
 		installed[p.Name] = p
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // Debian's account ranges (adduser.conf): dynamic system accounts below 1000,
@@ -20,7 +22,7 @@ const (
 func isSystemID(id int) bool { return id < firstUserID || id >= nobodyID }
 
 // readAccounts fills users, groups, the root password and the SSH keys.
-func readAccounts(t *tree, p *Profile, n *notes) {
+func readAccounts(t *tree, p *record.ScanProfile, n *notes) {
 	groups := readGroups(t, n)
 	gidName := map[int]string{}
 	memberOf := map[string][]string{}
@@ -76,8 +78,8 @@ func colonFile(t *tree, file string, minFields int, n *notes) [][]string {
 	return rows
 }
 
-func readPasswd(t *tree, n *notes) []User {
-	var users []User
+func readPasswd(t *tree, n *notes) []record.ScanUser {
+	var users []record.ScanUser
 	for _, f := range colonFile(t, "/etc/passwd", 7, n) {
 		uid, err1 := strconv.Atoi(f[2])
 		gid, err2 := strconv.Atoi(f[3])
@@ -85,7 +87,7 @@ func readPasswd(t *tree, n *notes) []User {
 			n.add("accounts: /etc/passwd: %s has a bad uid or gid: ignored", f[0])
 			continue
 		}
-		users = append(users, User{
+		users = append(users, record.ScanUser{
 			Name:     f[0],
 			UID:      uid,
 			GID:      gid,
@@ -99,15 +101,15 @@ func readPasswd(t *tree, n *notes) []User {
 	return users
 }
 
-func readGroups(t *tree, n *notes) []Group {
-	var groups []Group
+func readGroups(t *tree, n *notes) []record.ScanGroup {
+	var groups []record.ScanGroup
 	for _, f := range colonFile(t, "/etc/group", 4, n) {
 		gid, err := strconv.Atoi(f[2])
 		if err != nil || gid < 0 {
 			n.add("accounts: /etc/group: %s has a bad gid: ignored", f[0])
 			continue
 		}
-		g := Group{Name: f[0], GID: gid, System: isSystemID(gid)}
+		g := record.ScanGroup{Name: f[0], GID: gid, System: isSystemID(gid)}
 		for _, m := range strings.Split(f[3], ",") {
 			if m = strings.TrimSpace(m); m != "" {
 				g.Members = append(g.Members, m)

@@ -8,26 +8,14 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/debian"
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // ErrUnsupported is wrapped by the errors about a system Kiln cannot rebuild (not
 // Debian, or a Debian release Kiln does not build). The message says why.
 var ErrUnsupported = errors.New("unsupported system")
-
-// Distribution identifies the scanned system, from os-release(5) and dpkg.
-type Distribution struct {
-	ID         string   `json:"id"`                   // os-release ID: "debian"
-	IDLike     []string `json:"idLike,omitempty"`     // os-release ID_LIKE
-	VersionID  string   `json:"versionId"`            // "12"; derived from the codename on testing
-	Codename   string   `json:"codename,omitempty"`   // "bookworm"
-	PrettyName string   `json:"prettyName,omitempty"` // "Debian GNU/Linux 12 (bookworm)"
-	Arch       string   `json:"arch"`                 // dpkg architecture: "amd64"
-}
-
-// debianReleases are the Debian releases Kiln builds, by codename.
-func debianReleases() map[string]string {
-	return map[string]string{"bullseye": "11", "bookworm": "12", "trixie": "13"}
-}
 
 // rpmFamily are os-release IDs (or ID_LIKE words) of rpm-based distributions.
 func rpmFamily() []string {
@@ -37,20 +25,20 @@ func rpmFamily() []string {
 // DetectDistribution reads the distribution of the system at root. When the
 // system is one Kiln cannot rebuild, it returns what it found together with an
 // error wrapping ErrUnsupported that says why.
-func DetectDistribution(ctx context.Context, root string) (Distribution, error) {
+func DetectDistribution(ctx context.Context, root string) (record.ScanDistribution, error) {
 	t, err := newTree(root)
 	if err != nil {
-		return Distribution{}, err
+		return record.ScanDistribution{}, err
 	}
 	return detectDistribution(ctx, t)
 }
 
-func detectDistribution(ctx context.Context, t *tree) (Distribution, error) {
+func detectDistribution(ctx context.Context, t *tree) (record.ScanDistribution, error) {
 	d, err := readOSRelease(t)
 	if err != nil {
 		return d, err
 	}
-	if err := d.supported(t); err != nil {
+	if err := supported(&d, t); err != nil {
 		return d, err
 	}
 	d.Arch, err = dpkgArch(ctx, t)
@@ -62,19 +50,19 @@ func detectDistribution(ctx context.Context, t *tree) (Distribution, error) {
 
 // readOSRelease reads /etc/os-release, falling back to /usr/lib/os-release as
 // os-release(5) says to.
-func readOSRelease(t *tree) (Distribution, error) {
+func readOSRelease(t *tree) (record.ScanDistribution, error) {
 	data, err := t.readFile("/etc/os-release")
 	if errors.Is(err, fs.ErrNotExist) {
 		data, err = t.readFile("/usr/lib/os-release")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return Distribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian 11, 12 and 13)", ErrUnsupported)
+		return record.ScanDistribution{}, fmt.Errorf("%w: no /etc/os-release or /usr/lib/os-release: cannot tell which distribution this is (Kiln scans Debian %s)", ErrUnsupported, debian.SupportedList())
 	}
 	if err != nil {
-		return Distribution{}, fmt.Errorf("read os-release: %w", err)
+		return record.ScanDistribution{}, fmt.Errorf("read os-release: %w", err)
 	}
 	v := parseShellVars(data, nil)
-	d := Distribution{
+	d := record.ScanDistribution{
 		ID:         strings.ToLower(v["ID"]),
 		IDLike:     strings.Fields(strings.ToLower(v["ID_LIKE"])),
 		VersionID:  v["VERSION_ID"],
@@ -92,18 +80,15 @@ func readOSRelease(t *tree) (Distribution, error) {
 
 // supported decides whether Kiln can rebuild d, and fills in the release number of
 // a Debian testing system (no VERSION_ID, only a codename).
-func (d *Distribution) supported(t *tree) error {
+func supported(d *record.ScanDistribution, t *tree) error {
 	name := strings.TrimSpace(d.ID + " " + d.VersionID)
 	switch {
 	case d.ID == "debian":
-		releases := debianReleases()
-		if d.VersionID == "" {
-			d.VersionID = releases[d.Codename]
+		if r, ok := debian.ByCodename(d.Codename); ok && d.VersionID == "" && r.Status == debian.Supported {
+			d.VersionID = r.Number
 		}
-		for _, v := range releases {
-			if v == d.VersionID {
-				return nil
-			}
+		if r, ok := debian.ByNumber(d.VersionID); ok && r.Status == debian.Supported {
+			return nil
 		}
 		what := "debian " + d.VersionID
 		if d.VersionID == "" {
@@ -111,17 +96,17 @@ func (d *Distribution) supported(t *tree) error {
 		} else if d.Codename != "" {
 			what += " (" + d.Codename + ")"
 		}
-		return fmt.Errorf("%w: %s is not supported: Kiln builds Debian 11, 12 and 13", ErrUnsupported, what)
+		return fmt.Errorf("%w: %s is not supported: Kiln builds Debian %s", ErrUnsupported, what, debian.SupportedList())
 	case isRPMFamily(d) || (!t.exists(dpkgStatusPath) && t.exists("/var/lib/rpm")):
 		return fmt.Errorf("%w: rpm-based systems (%s) are not supported yet: Kiln scans dpkg systems", ErrUnsupported, name)
 	case slices.Contains(d.IDLike, "debian") || slices.Contains(d.IDLike, "ubuntu"):
-		return fmt.Errorf("%w: %s is Debian-based but not Debian: Kiln builds Debian 11, 12 and 13 only, from Debian mirrors", ErrUnsupported, name)
+		return fmt.Errorf("%w: %s is Debian-based but not Debian: Kiln builds Debian %s only, from Debian mirrors", ErrUnsupported, name, debian.SupportedList())
 	default:
-		return fmt.Errorf("%w: %s is not supported: Kiln scans Debian 11, 12 and 13 (dpkg systems)", ErrUnsupported, name)
+		return fmt.Errorf("%w: %s is not supported: Kiln scans Debian %s (dpkg systems)", ErrUnsupported, name, debian.SupportedList())
 	}
 }
 
-func isRPMFamily(d *Distribution) bool {
+func isRPMFamily(d *record.ScanDistribution) bool {
 	for _, id := range append([]string{d.ID}, d.IDLike...) {
 		for _, r := range rpmFamily() {
 			if id == r || strings.HasPrefix(id, r+"-") {

@@ -3,7 +3,8 @@
 // to rebuild it.
 //
 //   - Inventory: distribution, installed packages and the install profile
-//     (accounts, SSH keys, locale, filesystems, network, services), as a Report.
+//     (accounts, SSH keys, locale, filesystems, network, services), as the stored
+//     scan report (record.ScanReport); Spec and Install map it onto a build spec.
 //   - Overlay: streams, in a deterministic order, every filesystem entry that a
 //     fresh installation of the same packages would not reproduce (added files,
 //     modified package files), for the caller to archive and upload. Package

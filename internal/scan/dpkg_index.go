@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
 // owner says which installed package provides a path and what its content should
@@ -379,7 +381,7 @@ func (b *indexBuilder) eachLine(r io.Reader, fn func(string)) error {
 	}
 	defer b.br.Reset(nil)
 	for {
-		line, err := readLine(b.br)
+		line, err := debian.ReadLine(b.br, maxLine)
 		if len(line) > 0 {
 			fn(string(line))
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
 const (
@@ -47,21 +49,21 @@ func readInstalled(ctx context.Context, t *tree, fn func(installedPackage) error
 		return fmt.Errorf("open dpkg status: %w", err)
 	}
 	defer f.Close()
-	err = readStanzas(ctx, f, statusFields, func(s stanza) error {
-		st := strings.Fields(s["Status"])
-		if s["Package"] == "" || len(st) != 3 || st[1] != "ok" || st[2] != "installed" {
+	err = readParagraphs(ctx, f, statusFields, func(s debian.Paragraph) error {
+		st := strings.Fields(s.Get("Status"))
+		if s.Get("Package") == "" || len(st) != 3 || st[1] != "ok" || st[2] != "installed" {
 			return nil
 		}
 		p := installedPackage{
-			Name:      s["Package"],
-			Version:   s["Version"],
-			Arch:      s["Architecture"],
-			MultiArch: s["Multi-Arch"],
+			Name:      s.Get("Package"),
+			Version:   s.Get("Version"),
+			Arch:      s.Get("Architecture"),
+			MultiArch: s.Get("Multi-Arch"),
 		}
-		if n, err := strconv.ParseInt(s["Installed-Size"], 10, 64); err == nil && n >= 0 {
+		if n, err := strconv.ParseInt(s.Get("Installed-Size"), 10, 64); err == nil && n >= 0 {
 			p.InstalledSize = n
 		}
-		p.Conffiles = parseConffiles(s["Conffiles"])
+		p.Conffiles = parseConffiles(s.Get("Conffiles"))
 		return fn(p)
 	})
 	if err != nil {

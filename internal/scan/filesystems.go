@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // fstabEntry is one line of /etc/fstab.
@@ -62,7 +64,7 @@ func unescapeOctal(s string) string {
 // areas. Sizes are measured where they mean something: each mounted filesystem on
 // a live system, only the scanned root offline (a tree may sit in a directory of
 // a bigger filesystem: then the size is that filesystem's).
-func readFilesystems(t *tree, n *notes) ([]Filesystem, []Swap) {
+func readFilesystems(t *tree, n *notes) ([]record.ScanFilesystem, []record.ScanSwap) {
 	fstab := readFstab(t, n)
 	var mounted map[string]bool
 	if t.live {
@@ -75,8 +77,8 @@ func readFilesystems(t *tree, n *notes) ([]Filesystem, []Swap) {
 			mounted[m.MountPoint] = true
 		}
 	}
-	var fss []Filesystem
-	var swaps []Swap
+	var fss []record.ScanFilesystem
+	var swaps []record.ScanSwap
 	if !slices.ContainsFunc(fstab, func(e fstabEntry) bool { return e.MountPoint == "/" }) {
 		// An fstab without "/" (containers, "UNCONFIGURED FSTAB" installs) still
 		// has a root whose size the image needs.
@@ -96,7 +98,7 @@ func readFilesystems(t *tree, n *notes) ([]Filesystem, []Swap) {
 			swaps = append(swaps, fstabSwap(t, e))
 			continue
 		}
-		fs := Filesystem{Device: e.Device, MountPoint: e.MountPoint, FSType: e.FSType, Options: e.Options}
+		fs := record.ScanFilesystem{Device: e.Device, MountPoint: e.MountPoint, FSType: e.FSType, Options: e.Options}
 		switch {
 		case t.live && (mounted[e.MountPoint] || e.MountPoint == "/"):
 			fs.SizeBytes, fs.UsedBytes = statfsSizes(e.MountPoint)
@@ -114,8 +116,8 @@ func readFilesystems(t *tree, n *notes) ([]Filesystem, []Swap) {
 }
 
 // fstabSwap describes a swap line of fstab; a swap file's size is its length.
-func fstabSwap(t *tree, e fstabEntry) Swap {
-	s := Swap{Source: e.Device}
+func fstabSwap(t *tree, e fstabEntry) record.ScanSwap {
+	s := record.ScanSwap{Source: e.Device}
 	if strings.HasPrefix(e.Device, "/") && !strings.HasPrefix(e.Device, "/dev/") {
 		s.File = true
 		if info, err := t.lstat(e.Device); err == nil && info.Mode().IsRegular() {
@@ -126,19 +128,19 @@ func fstabSwap(t *tree, e fstabEntry) Swap {
 }
 
 // readProcSwaps reads the active swap areas of the running system (sizes in KiB).
-func readProcSwaps(t *tree, n *notes) ([]Swap, bool) {
+func readProcSwaps(t *tree, n *notes) ([]record.ScanSwap, bool) {
 	data := readOptional(t, "/proc/swaps", n)
 	if data == nil {
 		return nil, false
 	}
-	var out []Swap
+	var out []record.ScanSwap
 	for i, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
 		if i == 0 || len(f) < 3 {
 			continue // header
 		}
 		kb, _ := strconv.ParseInt(f[2], 10, 64)
-		out = append(out, Swap{Source: unescapeOctal(f[0]), File: f[1] == "file", SizeBytes: kb * 1024})
+		out = append(out, record.ScanSwap{Source: unescapeOctal(f[0]), File: f[1] == "file", SizeBytes: kb * 1024})
 	}
 	return out, true
 }
@@ -146,7 +148,7 @@ func readProcSwaps(t *tree, n *notes) ([]Swap, bool) {
 // swapFiles are the in-tree paths of swap files (fstab, and /proc/swaps when
 // live): their content is scratch memory, never part of an overlay.
 func swapFiles(t *tree, n *notes) []string {
-	var swaps []Swap
+	var swaps []record.ScanSwap
 	for _, e := range readFstab(t, n) {
 		if e.FSType == "swap" {
 			swaps = append(swaps, fstabSwap(t, e))

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // TestOverlayOddEntries scans a tree with the entries that break naive scanners:
@@ -41,7 +43,7 @@ func TestOverlayOddEntries(t *testing.T) {
 	var skipped []string
 	done := make(chan struct{})
 	var got []Entry
-	var st OverlayStats
+	var st record.OverlayStats
 	go func() {
 		defer close(done)
 		got, st = collect(t, r.dir, OverlayOptions{OnSkip: func(p string, err error) {

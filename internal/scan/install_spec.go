@@ -3,16 +3,17 @@ package scan
 import (
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
 const mib = 1 << 20
 
-// Spec is what a scan contributes to a build spec: the distribution, every
+// Spec is what the scan report r contributes to a build spec: the distribution, every
 // installed package pinned to its scanned version (scans skip dependency
 // resolution to keep the scanned package list, §4.1 of the API contract), and
 // the install profile. Output is the image request's business.
-func (r *Report) Spec() spec.Spec {
+func Spec(r *record.ScanReport) spec.Spec {
 	s := spec.Spec{
 		Version: spec.Version,
 		Name:    r.Hostname,
@@ -21,7 +22,7 @@ func (r *Report) Spec() spec.Spec {
 			Release: r.Distribution.VersionID,
 			Arch:    r.Distribution.Arch,
 		},
-		Install: r.Profile.Install(),
+		Install: Install(&r.Profile),
 	}
 	for _, p := range r.Packages {
 		name := p.Name
@@ -47,7 +48,7 @@ func (r *Report) Spec() spec.Spec {
 //     layout then splits it), swap the sum of the swap areas;
 //   - the first interface with a static IPv4 address keeps it; anything else
 //     becomes DHCP (§4.1: "static IPs are kept and DHCP is reset").
-func (p *Profile) Install() spec.Install {
+func Install(p *record.ScanProfile) spec.Install {
 	in := spec.Install{
 		Hostname:         p.Hostname,
 		RootPasswordHash: usableHash(p.RootPasswordHash),

@@ -11,12 +11,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/spec"
 )
 
 var scanTime = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
-func inventory(t *testing.T, root string) *Report {
+func inventory(t *testing.T, root string) *record.ScanReport {
 	t.Helper()
 	r, err := Inventory(context.Background(), root, InventoryOptions{
 		AgentVersion: "kiln-test",
@@ -37,17 +38,17 @@ func TestInventorySyntheticRoot(t *testing.T) {
 	if size == 0 {
 		t.Fatal("statfs of the test root gives no size")
 	}
-	want := &Report{
+	want := &record.ScanReport{
 		AgentVersion: "kiln-test",
 		ScannedAt:    scanTime,
 		Root:         r.dir,
 		Live:         false,
 		Hostname:     "web01",
-		Distribution: Distribution{
+		Distribution: record.ScanDistribution{
 			ID: "debian", VersionID: "12", Codename: "bookworm",
 			PrettyName: "Debian GNU/Linux 12 (bookworm)", Arch: "amd64",
 		},
-		Packages: []Package{
+		Packages: []record.ScanPackage{
 			{Name: "base-files", Version: "12.4+deb12u5", Arch: "amd64", InstalledSizeKB: 100},
 			{Name: "bash", Version: "5.2.15-2", Arch: "amd64", InstalledSizeKB: 100},
 			{Name: "coreutils", Version: "9.1-1", Arch: "amd64", InstalledSizeKB: 100},
@@ -55,11 +56,11 @@ func TestInventorySyntheticRoot(t *testing.T) {
 			{Name: "libfoo1", Version: "2.0-1", Arch: "amd64", InstalledSizeKB: 2048, Auto: true},
 			{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Arch: "amd64", InstalledSizeKB: 100},
 		},
-		Profile: Profile{
+		Profile: record.ScanProfile{
 			Hostname:         "web01",
 			RootPasswordHash: rootHash,
 			RootSSHKeys:      []string{rootKey},
-			Users: []User{
+			Users: []record.ScanUser{
 				{Name: "root", UID: 0, GID: 0, PrimaryGroup: "root", FullName: "root", Gecos: "root",
 					Home: "/root", Shell: "/bin/bash", PasswordHash: rootHash, SSHKeys: []string{rootKey}, System: true},
 				{Name: "daemon", UID: 1, GID: 1, PrimaryGroup: "daemon", FullName: "daemon", Gecos: "daemon",
@@ -70,7 +71,7 @@ func TestInventorySyntheticRoot(t *testing.T) {
 				{Name: "nobody", UID: 65534, GID: 65534, PrimaryGroup: "nogroup", FullName: "nobody", Gecos: "nobody",
 					Home: "/nonexistent", Shell: "/usr/sbin/nologin", PasswordHash: "*", System: true},
 			},
-			Groups: []Group{
+			Groups: []record.ScanGroup{
 				{Name: "root", GID: 0, System: true},
 				{Name: "daemon", GID: 1, System: true},
 				{Name: "adm", GID: 4, Members: []string{"ops"}, System: true},
@@ -82,13 +83,13 @@ func TestInventorySyntheticRoot(t *testing.T) {
 			Keyboard: "fr",
 			Locale:   "fr_FR.UTF-8",
 			Kernel:   []string{"console=ttyS0,115200", "net.ifnames=0", "quiet"},
-			Filesystems: []Filesystem{
+			Filesystems: []record.ScanFilesystem{
 				{Device: "UUID=1111-aaaa", MountPoint: "/", FSType: "ext4", Options: "errors=remount-ro", SizeBytes: size, UsedBytes: used},
 				{Device: "UUID=2222-BBBB", MountPoint: "/boot/efi", FSType: "vfat", Options: "umask=0077"},
 			},
-			Swap:      []Swap{{Source: "/swapfile", File: true, SizeBytes: 4096}},
+			Swap:      []record.ScanSwap{{Source: "/swapfile", File: true, SizeBytes: 4096}},
 			SwapBytes: 4096,
-			Network: []Interface{
+			Network: []record.ScanInterface{
 				{Name: "eth1", Source: "ifupdown", File: "/etc/network/interfaces.d/eth1", Method: "dhcp"},
 				{Name: "eth0", Source: "ifupdown", File: "/etc/network/interfaces", Method: "static",
 					Addresses: []string{"192.168.10.5/24"}, Gateway: "192.168.10.1", DNS: []string{"1.1.1.1", "9.9.9.9"}},
@@ -109,7 +110,7 @@ func TestInventorySyntheticRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Report
+	var back record.ScanReport
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestInventorySyntheticRoot(t *testing.T) {
 func TestReportSpecValidates(t *testing.T) {
 	r := buildDebianRoot(t)
 	rep := inventory(t, r.dir)
-	s := rep.Spec()
+	s := Spec(rep)
 	if s.Distribution != (spec.Distribution{Name: "debian", Release: "12", Arch: "amd64"}) {
 		t.Errorf("distribution %+v", s.Distribution)
 	}

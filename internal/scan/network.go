@@ -7,13 +7,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // readNetwork collects the interface configurations of the three configuration
 // systems a Debian machine may use. All are reported: which one is active is the
-// services' business (Profile.Services says which daemons are enabled).
-func readNetwork(t *tree, n *notes) []Interface {
-	var out []Interface
+// services' business (ScanProfile.Services says which daemons are enabled).
+func readNetwork(t *tree, n *notes) []record.ScanInterface {
+	var out []record.ScanInterface
 	out = append(out, readIfupdown(t, n)...)
 	out = append(out, readNetworkd(t, n)...)
 	out = append(out, readNetworkManager(t, n)...)

@@ -3,6 +3,8 @@ package scan
 import (
 	"path"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // maxSourceDepth bounds "source" nesting in interfaces(5) files (a file sourcing
@@ -21,21 +23,21 @@ func runPartsName(name string) bool {
 }
 
 // ifupdownParser accumulates the iface stanzas of /etc/network/interfaces and
-// the files it sources, one Interface per logical interface name.
+// the files it sources, one ScanInterface per logical interface name.
 type ifupdownParser struct {
 	t     *tree
 	n     *notes
 	seen  map[string]bool // files already read
 	order []string
-	byKey map[string]*Interface
+	byKey map[string]*record.ScanInterface
 }
 
 // readIfupdown reads /etc/network/interfaces and what it sources. Loopback is
 // left out: every image has it.
-func readIfupdown(t *tree, n *notes) []Interface {
-	p := &ifupdownParser{t: t, n: n, seen: map[string]bool{}, byKey: map[string]*Interface{}}
+func readIfupdown(t *tree, n *notes) []record.ScanInterface {
+	p := &ifupdownParser{t: t, n: n, seen: map[string]bool{}, byKey: map[string]*record.ScanInterface{}}
 	p.file("/etc/network/interfaces", 0)
-	var out []Interface
+	var out []record.ScanInterface
 	for _, name := range p.order {
 		if i := p.byKey[name]; i.Method != "loopback" && name != "lo" {
 			out = append(out, *i)
@@ -50,7 +52,7 @@ func (p *ifupdownParser) file(file string, depth int) {
 	}
 	p.seen[file] = true
 	data := readOptional(p.t, file, p.n)
-	var cur *Interface
+	var cur *record.ScanInterface
 	inet6 := false
 	for _, line := range joinContinuations(string(data)) {
 		f := strings.Fields(line)
@@ -103,11 +105,11 @@ func (p *ifupdownParser) file(file string, depth int) {
 	}
 }
 
-func (p *ifupdownParser) iface(name, file string) *Interface {
+func (p *ifupdownParser) iface(name, file string) *record.ScanInterface {
 	if i, ok := p.byKey[name]; ok {
 		return i
 	}
-	i := &Interface{Name: name, Source: "ifupdown", File: file}
+	i := &record.ScanInterface{Name: name, Source: "ifupdown", File: file}
 	p.byKey[name] = i
 	p.order = append(p.order, name)
 	return i
@@ -124,7 +126,7 @@ func (p *ifupdownParser) relative(name string) string {
 
 // option applies one option line of an iface stanza. "address" may carry a prefix
 // or be completed by a later "netmask"; the netmask is applied when it comes.
-func (p *ifupdownParser) option(i *Interface, inet6 bool, f []string) {
+func (p *ifupdownParser) option(i *record.ScanInterface, inet6 bool, f []string) {
 	if len(f) < 2 {
 		return
 	}

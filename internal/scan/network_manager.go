@@ -2,15 +2,17 @@ package scan
 
 import (
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // readNetworkManager reads NetworkManager's keyfiles
 // (/etc/NetworkManager/system-connections). Methods "auto" become "dhcp" and
 // "manual" becomes "static", the words the rest of Kiln uses.
-func readNetworkManager(t *tree, n *notes) []Interface {
-	var out []Interface
+func readNetworkManager(t *tree, n *notes) []record.ScanInterface {
+	var out []record.ScanInterface
 	for _, file := range globInTree(t, "/etc/NetworkManager/system-connections/*") {
-		i := Interface{Source: "networkmanager", File: file}
+		i := record.ScanInterface{Source: "networkmanager", File: file}
 		id, kind := "", ""
 		for _, e := range parseINI(readOptional(t, file, n)) {
 			six := e.Section == "ipv6"
@@ -68,7 +70,7 @@ func nmMethod(m string) string {
 	return m
 }
 
-func setGateway(i *Interface, six bool, gw string) {
+func setGateway(i *record.ScanInterface, six bool, gw string) {
 	if six {
 		i.Gateway6 = gw
 	} else {

@@ -3,14 +3,16 @@ package scan
 import (
 	"path"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // readNetworkd reads the administrator's systemd-networkd .network files
 // (/etc/systemd/network; the ones under /usr/lib come with packages).
-func readNetworkd(t *tree, n *notes) []Interface {
-	var out []Interface
+func readNetworkd(t *tree, n *notes) []record.ScanInterface {
+	var out []record.ScanInterface
 	for _, file := range globInTree(t, "/etc/systemd/network/*.network") {
-		i := Interface{Source: "networkd", File: file}
+		i := record.ScanInterface{Source: "networkd", File: file}
 		dhcp := ""
 		for _, e := range parseINI(readOptional(t, file, n)) {
 			switch e.Section + "." + e.Key {

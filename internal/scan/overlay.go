@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // Kind is the type of an overlay entry.
@@ -114,21 +116,6 @@ type OverlayOptions struct {
 	Logger *slog.Logger
 }
 
-// OverlayStats counts what Overlay walked and emitted.
-type OverlayStats struct {
-	Walked   int64 `json:"walked"`   // entries examined
-	Entries  int64 `json:"entries"`  // entries emitted
-	Files    int64 `json:"files"`    // regular files emitted (hard links apart)
-	Bytes    int64 `json:"bytes"`    // their total size
-	Added    int64 `json:"added"`    // emitted with ReasonAdded
-	Modified int64 `json:"modified"` // emitted with ReasonModified
-	Excluded int64 `json:"excluded"` // subtrees left out on purpose (defaults, Exclude, swap, foreign mounts)
-	Skipped  int64 `json:"skipped"`  // entries left out because unreadable or not archivable
-	// Untouched are package files taken as installed without reading them:
-	// their inode has not changed since dpkg installed them.
-	Untouched int64 `json:"untouched"`
-}
-
 // DefaultExcludes are the paths every overlay leaves out, with why:
 //   - kernel and runtime views, scratch space, and what is recreated at boot:
 //     /proc /sys /dev /run /tmp /var/tmp /lost+found /var/log/journal;
@@ -163,25 +150,25 @@ func DefaultExcludes() []string {
 //
 // An entry that cannot be read is skipped and counted, not fatal. Overlay fails
 // when the dpkg database or root cannot be read, ctx ends, or fn returns an error.
-func Overlay(ctx context.Context, root string, opts OverlayOptions, fn func(Entry) error) (OverlayStats, error) {
+func Overlay(ctx context.Context, root string, opts OverlayOptions, fn func(Entry) error) (record.OverlayStats, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t, err := newTree(root)
 	if err != nil {
-		return OverlayStats{}, fmt.Errorf("overlay: %w", err)
+		return record.OverlayStats{}, fmt.Errorf("overlay: %w", err)
 	}
 	idx, err := loadPkgIndex(ctx, t)
 	if err != nil {
-		return OverlayStats{}, fmt.Errorf("overlay: %w", err)
+		return record.OverlayStats{}, fmt.Errorf("overlay: %w", err)
 	}
 	for _, p := range idx.problems {
 		log.Warn("scan: package files counted as added", "problem", p)
 	}
 	skip, err := overlaySkips(t, opts.Exclude, log)
 	if err != nil {
-		return OverlayStats{}, fmt.Errorf("overlay: %w", err)
+		return record.OverlayStats{}, fmt.Errorf("overlay: %w", err)
 	}
 	workers := opts.Workers
 	if workers <= 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // emitter hands the walked items to the caller in walk order, waiting for each
@@ -12,7 +14,7 @@ type emitter struct {
 	fn     func(Entry) error
 	onSkip func(string, error)
 	log    *slog.Logger
-	stats  OverlayStats
+	stats  record.OverlayStats
 	// links remembers the emitted files with more than one link, so the next
 	// path to the same inode becomes a hard link to the first. Only overlay files
 	// are kept: a few on any real system.

@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // collect runs Overlay and returns its entries.
-func collect(t *testing.T, root string, opts OverlayOptions) ([]Entry, OverlayStats) {
+func collect(t *testing.T, root string, opts OverlayOptions) ([]Entry, record.OverlayStats) {
 	t.Helper()
 	var got []Entry
 	st, err := Overlay(context.Background(), root, opts, func(e Entry) error {
@@ -109,7 +111,7 @@ func TestOverlaySyntheticRoot(t *testing.T) {
 		t.Errorf("/opt/app mode %v", e.Mode)
 	}
 
-	wantStats := OverlayStats{
+	wantStats := record.OverlayStats{
 		Entries:  int64(len(want)),
 		Files:    int64(strings.Count(strings.Join(want, "\n"), " file ")),
 		Added:    int64(len(want) - 3),

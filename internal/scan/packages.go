@@ -7,31 +7,21 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-)
 
-// Package is one installed package.
-type Package struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Arch    string `json:"arch"`
-	// InstalledSizeKB is dpkg's Installed-Size estimate, in KiB.
-	InstalledSizeKB int64 `json:"installedSizeKB,omitempty"`
-	// Auto is set for packages apt installed as dependencies (extended_states
-	// "Auto-Installed: 1"): a rebuild may request only the others and let apt
-	// resolve the rest.
-	Auto bool `json:"auto,omitempty"`
-}
+	"github.com/kilnhq/kiln/internal/debian"
+	"github.com/kilnhq/kiln/internal/record"
+)
 
 // listPackages returns the installed packages sorted by name, then architecture.
 // A missing extended_states only means no package is known to be automatic.
-func listPackages(ctx context.Context, t *tree) ([]Package, error) {
+func listPackages(ctx context.Context, t *tree) ([]record.ScanPackage, error) {
 	auto, err := readAutoInstalled(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	var pkgs []Package
+	var pkgs []record.ScanPackage
 	err = readInstalled(ctx, t, func(p installedPackage) error {
-		pkgs = append(pkgs, Package{
+		pkgs = append(pkgs, record.ScanPackage{
 			Name:            p.Name,
 			Version:         p.Version,
 			Arch:            p.Arch,
@@ -43,7 +33,7 @@ func listPackages(ctx context.Context, t *tree) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(pkgs, func(a, b Package) int {
+	slices.SortFunc(pkgs, func(a, b record.ScanPackage) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Arch, b.Arch))
 	})
 	return pkgs, nil
@@ -61,9 +51,9 @@ func readAutoInstalled(ctx context.Context, t *tree) (map[string]bool, error) {
 	}
 	defer f.Close()
 	auto := map[string]bool{}
-	err = readStanzas(ctx, f, []string{"Package", "Architecture", "Auto-Installed"}, func(s stanza) error {
-		if s["Auto-Installed"] == "1" && s["Package"] != "" {
-			auto[s["Package"]+":"+s["Architecture"]] = true
+	err = readParagraphs(ctx, f, []string{"Package", "Architecture", "Auto-Installed"}, func(s debian.Paragraph) error {
+		if s.Get("Auto-Installed") == "1" && s.Get("Package") != "" {
+			auto[s.Get("Package")+":"+s.Get("Architecture")] = true
 		}
 		return nil
 	})

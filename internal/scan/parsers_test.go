@@ -2,10 +2,14 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kilnhq/kiln/internal/debian"
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 func TestParseShellVars(t *testing.T) {
@@ -40,19 +44,27 @@ EMPTY=
 	}
 }
 
-func TestReadStanzas(t *testing.T) {
+// The paragraph format itself is internal/debian's (and tested there); the
+// scan adds leniency, its line bound and cancellation.
+func TestReadParagraphs(t *testing.T) {
 	in := "Package: a\nStatus: install ok installed\nConffiles:\n /etc/a 0123\n /etc/b 4567 obsolete\nDescription: x\n long\n\n\n" +
-		"package: b\r\nVersion: 1\r\n\r\n" +
+		"package: b\r\ngarbage line\nVersion: 1\r\n\r\n" +
 		"Package: c\nDepends: " + strings.Repeat("x", 200<<10) + "\n" // longer than the reader's buffer
-	var got []stanza
-	err := readStanzas(context.Background(), strings.NewReader(in), []string{"Package", "Status", "Conffiles", "Version"}, func(s stanza) error {
-		got = append(got, s)
+	var got []map[string]string
+	err := readParagraphs(context.Background(), strings.NewReader(in), []string{"Package", "Status", "Conffiles", "Version"}, func(p debian.Paragraph) error {
+		m := map[string]string{}
+		for _, k := range []string{"Package", "Status", "Conffiles", "Version"} {
+			if f, ok := p.Field(k); ok {
+				m[k] = f.Value
+			}
+		}
+		got = append(got, m)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []stanza{
+	want := []map[string]string{
 		{"Package": "a", "Status": "install ok installed", "Conffiles": "/etc/a 0123\n/etc/b 4567 obsolete"},
 		{"Package": "b", "Version": "1"},
 		{"Package": "c"},
@@ -62,8 +74,13 @@ func TestReadStanzas(t *testing.T) {
 	}
 
 	huge := "Package: d\nDepends: " + strings.Repeat("x", maxLine+10) + "\n"
-	if err := readStanzas(context.Background(), strings.NewReader(huge), []string{"Package"}, func(stanza) error { return nil }); err == nil {
+	if err := readParagraphs(context.Background(), strings.NewReader(huge), []string{"Package"}, func(debian.Paragraph) error { return nil }); err == nil {
 		t.Error("a line over the limit was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := readParagraphs(ctx, strings.NewReader("Package: a\n"), []string{"Package"}, func(debian.Paragraph) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
 	}
 }
 
@@ -131,7 +148,7 @@ func TestNetworkSources(t *testing.T) {
 	tr, _ := newTree(r.dir)
 	var n notes
 	got := readNetwork(tr, &n)
-	want := []Interface{
+	want := []record.ScanInterface{
 		{Name: "ens4", Source: "ifupdown", File: "/etc/network/interfaces.d/ens4", Method: "dhcp"},
 		{Name: "ens3", Source: "ifupdown", File: "/etc/network/interfaces", Method: "static", Method6: "static",
 			Addresses: []string{"10.1.0.2/16", "2001:db8::2/64"}, Gateway: "10.1.0.1", Gateway6: "2001:db8::1"},

@@ -5,26 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-)
 
-// Report is the inventory of one scanned system: what the agent uploads as the
-// scan report. The overlay is streamed separately; its counts are recorded in
-// Overlay by the caller once it has streamed it.
-type Report struct {
-	AgentVersion string        `json:"agentVersion,omitempty"`
-	ScannedAt    time.Time     `json:"scannedAt"`
-	Root         string        `json:"root"` // the scanned root on the agent's host
-	Live         bool          `json:"live"` // root was "/": the running system
-	Hostname     string        `json:"hostname,omitempty"`
-	Distribution Distribution  `json:"distribution"`
-	Packages     []Package     `json:"packages"`
-	Profile      Profile       `json:"profile"`
-	Overlay      *OverlayStats `json:"overlay,omitempty"`
-	// Warnings are the parts of the system the scan could not read or
-	// understand (an unreadable shadow, an odd fstab line): the report is
-	// complete except for them.
-	Warnings []string `json:"warnings,omitempty"`
-}
+	"github.com/kilnhq/kiln/internal/record"
+)
 
 // InventoryOptions tunes Inventory.
 type InventoryOptions struct {
@@ -36,8 +19,8 @@ type InventoryOptions struct {
 // Inventory describes the system at root: distribution, installed packages and
 // install profile. It fails when the system is not one Kiln can rebuild (the
 // error wraps ErrUnsupported and says why) or its dpkg database is unreadable;
-// lesser problems become Report.Warnings.
-func Inventory(ctx context.Context, root string, opts InventoryOptions) (*Report, error) {
+// lesser problems become the report's Warnings.
+func Inventory(ctx context.Context, root string, opts InventoryOptions) (*record.ScanReport, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -50,7 +33,7 @@ func Inventory(ctx context.Context, root string, opts InventoryOptions) (*Report
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	r := &Report{AgentVersion: opts.AgentVersion, ScannedAt: now().UTC(), Root: t.root, Live: t.live}
+	r := &record.ScanReport{AgentVersion: opts.AgentVersion, ScannedAt: now().UTC(), Root: t.root, Live: t.live}
 	if r.Distribution, err = detectDistribution(ctx, t); err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
 	"github.com/kilnhq/kiln/internal/uforge"
@@ -181,7 +182,7 @@ func (s *Images) ImagePackages(ctx context.Context, p *Principal, uid string, ai
 	if err != nil {
 		return nil, err
 	}
-	var installed []struct{ Name, Version, Arch string }
+	var installed []record.InstalledPackage
 	if len(img.Packages) > 0 {
 		if err := json.Unmarshal(img.Packages, &installed); err != nil {
 			return nil, fmt.Errorf("image %d: packages: %w", img.ID, err)

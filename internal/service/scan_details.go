@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/overlay"
+	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -26,7 +27,7 @@ func (s *Scans) ScanInstallProfile(ctx context.Context, p *Principal, uid string
 	if err != nil {
 		return nil, err
 	}
-	in := rep.Profile.Install()
+	in := scan.Install(&rep.Profile)
 	w := installFromSpec(&in)
 	w.URI = new(scanURI(u.Login, si.ID, sc.ID) + "/installProfile")
 	return w, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/target"
@@ -101,7 +102,7 @@ func (s *Scans) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *sto
 	if err != nil {
 		return nil, nil, err
 	}
-	sp := rep.Spec()
+	sp := scan.Spec(rep)
 	sp.Name, sp.ImageVersion = si.Name, ""
 	sp.Distribution.Variant = "minbase" // the scanned package list is complete: nothing else is wanted
 	if r := req.InstallProfile; r != nil {

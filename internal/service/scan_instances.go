@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
@@ -36,7 +37,7 @@ func (s *Scans) CreateScannedInstance(ctx context.Context, p *Principal, uid str
 }
 
 // scanDistribution resolves the distribution a scanned instance declares:
-// Debian 11, 12 or 13 (name optional, version required, arch x86_64/amd64).
+// a supported Debian release (name optional, version required, arch x86_64/amd64).
 func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
 	if d == nil || d.Version == nil {
 		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution: name, version and arch are required")
@@ -49,7 +50,7 @@ func scanDistribution(d *uforge.Distribution) (distro.Distribution, error) {
 	}
 	dist, ok := distro.Lookup(*d.Version)
 	if !ok {
-		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (11, 12 and 13 are)", *d.Version)
+		return distro.Distribution{}, invalid("scannedInstance.distribution", "scannedInstance/distribution/version: Debian %q is not supported (%s are)", *d.Version, debian.SupportedList())
 	}
 	return dist, nil
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/overlay"
-	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -104,16 +104,16 @@ func (s *Scans) renderScan(login string, si *store.ScannedInstance, sc *store.Sc
 	return w, nil
 }
 
-// report decodes the stored report (checked when it was uploaded).
-func scanReport(sc *store.Scan) (*scan.Report, error) {
-	var rep scan.Report
+// scanReport decodes the stored report (checked when it was uploaded).
+func scanReport(sc *store.Scan) (*record.ScanReport, error) {
+	var rep record.ScanReport
 	if err := json.Unmarshal(sc.Report, &rep); err != nil {
 		return nil, fmt.Errorf("scan %d: stored report: %w", sc.ID, err)
 	}
 	return &rep, nil
 }
 
-func renderScannedPackages(si *store.ScannedInstance, rep *scan.Report) []uforge.ScannedPkg {
+func renderScannedPackages(si *store.ScannedInstance, rep *record.ScanReport) []uforge.ScannedPkg {
 	out := make([]uforge.ScannedPkg, 0, len(rep.Packages))
 	for _, p := range rep.Packages {
 		out = append(out, uforge.ScannedPkg{

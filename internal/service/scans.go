@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/distro"
-	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -118,9 +119,9 @@ func checkCRC(crc string, data []byte) error {
 }
 
 // decodeReport reads and checks an agent's report: it must describe a
-// supported Debian system (scan.Report, as `kiln scan` writes it).
-func decodeReport(data []byte) (*scan.Report, error) {
-	var rep scan.Report
+// supported Debian system (record.ScanReport, as `kiln scan` writes it).
+func decodeReport(data []byte) (*record.ScanReport, error) {
+	var rep record.ScanReport
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
@@ -130,7 +131,7 @@ func decodeReport(data []byte) (*scan.Report, error) {
 		return nil, invalid("scan.unsupported", "the scanned system is %q: Kiln rebuilds Debian systems only", rep.Distribution.ID)
 	}
 	if _, ok := distro.Lookup(rep.Distribution.VersionID); !ok {
-		return nil, invalid("scan.unsupported", "Debian %q is not supported (11, 12 and 13 are)", rep.Distribution.VersionID)
+		return nil, invalid("scan.unsupported", "Debian %q is not supported (%s are)", rep.Distribution.VersionID, debian.SupportedList())
 	}
 	if len(rep.Packages) == 0 {
 		return nil, invalid("scan.report", "the scan report lists no installed package")

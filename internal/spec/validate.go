@@ -5,26 +5,37 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/debian"
 )
 
-// Releases maps every accepted spelling of a supported Debian release to its number.
-var releases = map[string]string{
-	"11": "11", "bullseye": "11",
-	"12": "12", "bookworm": "12",
-	"13": "13", "trixie": "13",
+// Codename returns the Debian codename of a supported release number ("12" →
+// "bookworm"). The releases are internal/debian's.
+func Codename(release string) (string, bool) {
+	r, ok := debian.ByNumber(release)
+	if !ok || r.Status != debian.Supported {
+		return "", false
+	}
+	return r.Codename, true
 }
 
-// Codename returns the Debian codename of a release number ("12" → "bookworm").
-func Codename(release string) (string, bool) {
-	switch release {
-	case "11":
-		return "bullseye", true
-	case "12":
-		return "bookworm", true
-	case "13":
-		return "trixie", true
+// supportedRelease returns the number of the supported release named by its
+// number or codename (any case).
+func supportedRelease(name string) (string, bool) {
+	r, ok := debian.Lookup(name)
+	if !ok || r.Status != debian.Supported {
+		return "", false
 	}
-	return "", false
+	return r.Number, true
+}
+
+// supportedNumbers lists the supported release numbers: "11, 12, 13".
+func supportedNumbers() string {
+	var nums []string
+	for _, r := range debian.SupportedReleases() {
+		nums = append(nums, r.Number)
+	}
+	return strings.Join(nums, ", ")
 }
 
 // MinDiskMB is the smallest disk a Debian image with a kernel fits on.
@@ -55,10 +66,10 @@ func (s *Spec) Validate() error {
 	if s.Distribution.Name != "debian" {
 		bad("distribution.name", "%q is not supported (supported: debian)", s.Distribution.Name)
 	}
-	if rel, ok := releases[strings.ToLower(s.Distribution.Release)]; ok {
+	if rel, ok := supportedRelease(s.Distribution.Release); ok {
 		s.Distribution.Release = rel
 	} else {
-		bad("distribution.release", "%q is not supported (supported: 11, 12, 13)", s.Distribution.Release)
+		bad("distribution.release", "%q is not supported (supported: %s)", s.Distribution.Release, supportedNumbers())
 	}
 	if s.Distribution.Arch != "amd64" {
 		bad("distribution.arch", "%q is not supported (supported: amd64)", s.Distribution.Arch)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/scan"
 )
 
@@ -34,11 +35,11 @@ type OverlayOptions struct {
 
 // Stats counts what WriteOverlay archived.
 type Stats struct {
-	Overlay  scan.OverlayStats `json:"overlay"`  // what the walk found (scan.Overlay's counts)
-	Entries  int64             `json:"entries"`  // tar members written
-	Files    int64             `json:"files"`    // regular-file members
-	Bytes    int64             `json:"bytes"`    // their content
-	Filtered int64             `json:"filtered"` // added entries left out without All
+	Overlay  record.OverlayStats `json:"overlay"`  // what the walk found (scan.Overlay's counts)
+	Entries  int64               `json:"entries"`  // tar members written
+	Files    int64               `json:"files"`    // regular-file members
+	Bytes    int64               `json:"bytes"`    // their content
+	Filtered int64               `json:"filtered"` // added entries left out without All
 	// Skipped are entries gone, replaced or unreadable between the walk and
 	// their archiving: a live system changes under the agent.
 	Skipped int64 `json:"skipped"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/client"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -129,7 +130,7 @@ func sendReport(ctx context.Context, o Options, root string, log *slog.Logger) (
 // findOrCreateInstance returns the id of the scanned instance o.Name, created
 // if needed. Like hammr, it refuses to mix scans with and without overlay in
 // one instance: the server would rebuild from inconsistent archives.
-func findOrCreateInstance(ctx context.Context, o Options, d scan.Distribution, log *slog.Logger) (id int64, created bool, err error) {
+func findOrCreateInstance(ctx context.Context, o Options, d record.ScanDistribution, log *slog.Logger) (id int64, created bool, err error) {
 	si, err := o.Client.FindScannedInstance(ctx, o.User, o.Name)
 	if err != nil {
 		return 0, false, fmt.Errorf("find scanned instance %q: %w", o.Name, err)
@@ -158,7 +159,7 @@ func findOrCreateInstance(ctx context.Context, o Options, d scan.Distribution, l
 // wireDistribution is the scanned distribution as uforge.xsd spells it: name
 // and arch are enumerations there, so a value it lacks is left out rather than
 // sent and rejected.
-func wireDistribution(d scan.Distribution, log *slog.Logger) *uforge.Distribution {
+func wireDistribution(d record.ScanDistribution, log *slog.Logger) *uforge.Distribution {
 	out := &uforge.Distribution{Version: uforge.Str(d.VersionID)}
 	names := map[string]string{"debian": "Debian", "ubuntu": "Ubuntu"}
 	if n, ok := names[d.ID]; ok {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/client"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/scan/upload/uploadtest"
 	"github.com/kilnhq/kiln/internal/uforge"
@@ -47,7 +48,7 @@ func TestRun(t *testing.T) {
 	if len(scans) != 1 || scans[0].ID != res.ScanID {
 		t.Fatalf("scans %+v, result %+v", scans, res)
 	}
-	var report scan.Report
+	var report record.ScanReport
 	if err := json.Unmarshal(scans[0].Report, &report); err != nil {
 		t.Fatalf("report: %v", err)
 	}
