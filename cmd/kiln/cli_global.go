@@ -24,7 +24,8 @@ const clientFlagsHelp = `Connection: -a/--url, -u/--user, then -p/--password or 
 and KILN_SECRETKEY, which win over a credentials file: -c FILE, else
 ~/.config/kiln/credentials.yml, else hammr's ~/.hammr/credentials.yml or
 credentials.json ({"user", "password" | "publickey"+"secretkey", "url",
-"acceptAutoSigned"}). Errors exit with status 2.`
+"acceptAutoSigned"}). An https server with a private CA: --ca-cert FILE or
+KILN_CA_CERT. Errors exit with status 2.`
 
 // addClientFlags declares hammr's global flags on fs.
 func addClientFlags(fs *pflag.FlagSet, f *cli.Flags) {
@@ -35,6 +36,7 @@ func addClientFlags(fs *pflag.FlagSet, f *cli.Flags) {
 	fs.StringVarP(&f.SecretKey, "secretkey", "s", "", "API secret key, with -k (KILN_SECRETKEY)")
 	fs.StringVarP(&f.Credentials, "credentials", "c", "", "credentials file (JSON or YAML, hammr's format)")
 	fs.StringVar(&f.Output, "output", "table", "output format: table or json")
+	fs.StringVar(&f.CACert, "ca-cert", "", "PEM file of the CA that signed an https server's certificate, trusted besides the system's (KILN_CA_CERT)")
 }
 
 // clientGroup is a command group whose subcommands all take the client flags.

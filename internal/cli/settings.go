@@ -6,7 +6,9 @@
 package cli
 
 import (
+	"cmp"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -23,11 +25,12 @@ import (
 
 // Flags are the global flags of the client commands, as hammr spells them:
 // -a/--url, -u/--user, -p/--password, -k/--publickey, -s/--secretkey,
-// -c/--credentials, and --output.
+// -c/--credentials, and --output; and Kiln's --ca-cert.
 type Flags struct {
 	URL, User, Password, PublicKey, SecretKey string
 	Credentials                               string // -c FILE
 	Output                                    string // table | json
+	CACert                                    string // --ca-cert FILE
 }
 
 // EnvVars are the environment variables read for the settings, in the order
@@ -39,6 +42,10 @@ type Settings struct {
 	URL, User, Password, PublicKey, SecretKey string
 	// Insecure skips TLS verification (a credentials file's acceptAutoSigned).
 	Insecure bool
+	// CACert is the PEM file of --ca-cert (or KILN_CA_CERT), "" for none;
+	// RootCAs are the system's roots plus its certificates.
+	CACert  string
+	RootCAs *x509.CertPool
 	// CredentialsFile is the file read, if any.
 	CredentialsFile string
 	// Sources tells where each setting came from ("flag", "KILN_USER", a file).
@@ -139,11 +146,36 @@ func Resolve(f Flags, getenv func(string) string, home string) (*Settings, []str
 	if s.Sources["auth"] == "" {
 		errs = append(errs, errors.New("no credentials: give -p/--password, or -k/--publickey with -s/--secretkey (or KILN_PASSWORD, KILN_PUBLICKEY and KILN_SECRETKEY, or a credentials file)"))
 	}
+	if s.CACert = cmp.Or(f.CACert, getenv("KILN_CA_CERT")); s.CACert != "" {
+		pool, err := loadCAs(s.CACert)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.RootCAs = pool
+	}
 	if len(errs) > 0 {
 		return nil, warns, errors.Join(errs...)
 	}
 	s.URL = strings.TrimSuffix(s.URL, "/")
 	return s, warns, nil
+}
+
+// loadCAs returns the system's root certificates plus those of the PEM file
+// at path: a server with a private CA is then trusted without losing the
+// public ones (a proxy in front, image downloads elsewhere).
+func loadCAs(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-cert: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system roots here: the file's alone
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-cert %s: no PEM certificate in it", path)
+	}
+	return pool, nil
 }
 
 // NewClient returns an API client for s. Requests time out after two minutes
@@ -158,8 +190,11 @@ func NewClient(s *Settings, userAgent string) *client.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 2 * time.Minute,
 	}
-	if s.Insecure {
+	switch {
+	case s.Insecure:
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // hammr's acceptAutoSigned
+	case s.RootCAs != nil:
+		tr.TLSClientConfig = &tls.Config{RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
 	}
 	return &client.Client{
 		BaseURL: s.URL, User: s.User, Password: s.Password, PublicKey: s.PublicKey, SecretKey: s.SecretKey,
