@@ -89,3 +89,18 @@ func defaultDataDir(euid int, getenv func(string) string) string {
 	}
 	return filepath.Join(os.TempDir(), fmt.Sprintf("kiln-%d", euid))
 }
+
+// tlsFlags are kiln serve's transport flags. Every request carries a password
+// or an API key signature, so plain HTTP is only for loopback addresses unless
+// --insecure-http says otherwise (a TLS proxy in front, a lab network).
+type tlsFlags struct {
+	tlsCert, tlsKey string
+	insecureHTTP    bool
+}
+
+// register declares --tls-cert, --tls-key and --insecure-http on f.
+func (t *tlsFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&t.tlsCert, "tls-cert", "", "PEM certificate (with its chain) to serve HTTPS with; needs --tls-key")
+	f.StringVar(&t.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&t.insecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --listen address (credentials cross the network in clear text)")
+}

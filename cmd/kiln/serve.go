@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -13,13 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kilnhq/kiln/internal/api"
 	"github.com/kilnhq/kiln/internal/app"
 	"github.com/kilnhq/kiln/internal/distro"
 )
 
 type serveOptions struct {
 	nodeFlags
+	tlsFlags
 	listen       string
 	publicURL    string
 	apiVersion   string
@@ -48,9 +47,10 @@ generated one that is printed once.`,
 		},
 	}
 	f := cmd.Flags()
-	o.register(f, allNodeFlags...)
+	o.nodeFlags.register(f, allNodeFlags...)
+	o.tlsFlags.register(f)
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
-	f.StringVar(&o.publicURL, "public-url", "", "base URL of the API as clients see it (default http://LISTEN/api)")
+	f.StringVar(&o.publicURL, "public-url", "", "base URL of the API as clients see it (default http://LISTEN/api, https with --tls-cert)")
 	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
@@ -74,12 +74,12 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	ln, tlsConfig, err := o.listenTransport(o.listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	if o.publicURL == "" {
-		o.publicURL = "http://" + ln.Addr().String() + api.BasePath
+		o.publicURL = defaultPublicURL(ln.Addr(), tlsConfig != nil)
 	}
 	node, err := app.Open(ctx, app.Config{
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
@@ -112,7 +112,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	fmt.Fprintf(os.Stderr, "Kiln is serving the API at %s (try: curl -u admin:PASSWORD %s/users/admin)\n", o.publicURL, o.publicURL)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serveOn(srv, ln, tlsConfig) }()
 	select {
 	case err := <-errc:
 		return err
