@@ -1,10 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"os"
-	"path"
 
 	"github.com/kilnhq/kiln/internal/auth"
 )
@@ -108,12 +105,15 @@ func (s *Server) routes() {
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/fidelity", authenticated, auth.ImageGenerate, s.scanImageFidelity},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.downloadScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.downloadScanImage},
+
+		{"GET /resources/uforge-scan.bin.sha256", authenticated, "", s.agentChecksum},
+		{"GET /resources/kiln-scan.sha256", authenticated, "", s.agentChecksum},
 	}
 	for _, rt := range table {
 		method, path, _ := cut(rt.pattern)
 		s.mux.Handle(method+" "+BasePath+path, s.handle(rt))
 	}
-	for _, name := range []string{"uforge-scan.bin", "kiln-scan"} {
+	for _, name := range agentNames {
 		s.mux.HandleFunc("GET /resources/"+name, s.serveAgent)
 	}
 	// Anything else under /api: 405 when another method exists, else 404,
@@ -138,27 +138,4 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, r, notFound("no resource at %s", r.URL.Path))
-}
-
-// serveAgent serves the scan agent (contract §1.1, §8.4): no credentials, a
-// Content-Length (hammr requires it), and Range support from ServeContent.
-func (s *Server) serveAgent(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AgentPath == "" {
-		s.writeError(w, r, notFound("this server does not distribute the scan agent"))
-		return
-	}
-	f, err := os.Open(s.cfg.AgentPath)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("scan agent: %w", err))
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("scan agent: %w", err))
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+path.Base(r.URL.Path)+`"`)
-	http.ServeContent(w, r, path.Base(r.URL.Path), st.ModTime(), f)
 }

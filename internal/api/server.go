@@ -23,7 +23,8 @@ type Config struct {
 	MaxBodyBytes int64  // request bodies above this get 413 (default 1 MiB)
 	// AgentPath is the scan agent served without credentials at
 	// /resources/uforge-scan.bin (where hammr fetches it) and
-	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs.
+	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs. Its
+	// SHA-256 is at /api/resources/{name}.sha256, with credentials.
 	AgentPath string
 	Logger    *slog.Logger
 }
@@ -38,6 +39,7 @@ type Server struct {
 	cfg        Config
 	log        *slog.Logger
 	mux        *http.ServeMux
+	agentSum   agentSum
 }
 
 // New returns the API server of the use cases in svc.
