@@ -1,14 +1,17 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kilnhq/kiln/internal/cli"
 	"github.com/kilnhq/kiln/internal/client"
 	"github.com/kilnhq/kiln/internal/scan/upload"
 )
@@ -18,6 +21,7 @@ import (
 type scanOptions struct {
 	user, password, publicKey, secretKey string
 	url, name, tmp, root, logLevel       string
+	caCert                               string
 	overlay, preflight                   bool
 	exclude                              []string
 }
@@ -56,6 +60,7 @@ The flags are those of UForge's uforge-scan agent.`,
 	f.BoolVarP(&o.preflight, "preflight", "P", false, "run the preflight checks, print them and exit")
 	f.StringVar(&o.root, "root", "/", "root of the system to scan (a mounted filesystem scans offline)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
+	f.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed an https server's certificate, trusted besides the system's (a Kiln addition)")
 	return cmd
 }
 
@@ -89,10 +94,14 @@ func runScan(cmd *cobra.Command, o scanOptions) error {
 		return fmt.Errorf("log level %q: %w", o.logLevel, err)
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	hc, err := agentHTTP(o.caCert)
+	if err != nil {
+		return err
+	}
 	opts := upload.Options{
 		Client: &client.Client{
 			BaseURL: o.url, User: o.user, Password: o.password, PublicKey: o.publicKey, SecretKey: o.secretKey,
-			UserAgent: "kiln-scan/" + version, Logger: log,
+			HTTP: hc, UserAgent: "kiln-scan/" + version, Logger: log,
 		},
 		User: o.user, Name: o.name, Root: o.root, Overlay: o.overlay, Exclude: o.exclude, TempDir: o.tmp,
 		AgentVersion: "kiln-scan/" + version, Progress: cmd.ErrOrStderr(), Logger: log,
@@ -108,4 +117,20 @@ func runScan(cmd *cobra.Command, o scanOptions) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Scan successful: scan %d of instance %d\n", res.ScanID, res.InstanceID)
 	return nil
+}
+
+// agentHTTP is the agent's HTTP client: the default one, or with --ca-cert a
+// copy that also trusts that CA (`scan run --ip` passes the CA the client
+// trusts, so that the agent reaches the same https server).
+func agentHTTP(caCert string) (*http.Client, error) {
+	if caCert == "" {
+		return nil, nil // client.Client's default
+	}
+	pool, err := cli.LoadCAs(caCert)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
 }

@@ -181,6 +181,16 @@ func TestServeTLS(t *testing.T) {
 	}
 	t.Setenv("KILN_CA_CERT", caFile)
 	mustKiln(t, append([]string{"user", "info"}, login...)...)
+	t.Setenv("KILN_CA_CERT", "")
+
+	// The scan agent reaches it with --ca-cert too.
+	agent := []string{"scan", "-u", "admin", "-p", testAdminPassword, "-U", base, "-P", "--root", scanRoot(t), "-t", t.TempDir()}
+	if out, _, err := runKiln(t, agent...); err == nil || strings.Contains(out, "[OK  ] credentials") {
+		t.Errorf("the agent trusted an unknown CA: %v\n%s", err, out)
+	}
+	if out, _, err := runKiln(t, append(agent, "--ca-cert", caFile)...); err != nil || !strings.Contains(out, "[OK  ] credentials: user admin is accepted") {
+		t.Errorf("agent with --ca-cert: %v\n%s", err, out)
+	}
 
 	// The URIs the server hands out are https ones: --public-url defaults to it.
 	r, err := http.NewRequest("POST", base+"/users", strings.NewReader(`{"user":{"loginName":"carol","password":"carol-secret"}}`))

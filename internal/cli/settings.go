@@ -147,7 +147,7 @@ func Resolve(f Flags, getenv func(string) string, home string) (*Settings, []str
 		errs = append(errs, errors.New("no credentials: give -p/--password, or -k/--publickey with -s/--secretkey (or KILN_PASSWORD, KILN_PUBLICKEY and KILN_SECRETKEY, or a credentials file)"))
 	}
 	if s.CACert = cmp.Or(f.CACert, getenv("KILN_CA_CERT")); s.CACert != "" {
-		pool, err := loadCAs(s.CACert)
+		pool, err := LoadCAs(s.CACert)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -160,10 +160,10 @@ func Resolve(f Flags, getenv func(string) string, home string) (*Settings, []str
 	return s, warns, nil
 }
 
-// loadCAs returns the system's root certificates plus those of the PEM file
+// LoadCAs returns the system's root certificates plus those of the PEM file
 // at path: a server with a private CA is then trusted without losing the
 // public ones (a proxy in front, image downloads elsewhere).
-func loadCAs(path string) (*x509.CertPool, error) {
+func LoadCAs(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-cert: %w", err)
