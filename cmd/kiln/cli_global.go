@@ -63,6 +63,7 @@ func clientEnv(cmd *cobra.Command, f *cli.Flags) (*cli.Env, error) {
 	c := cli.NewClient(s, "kiln/"+version)
 	e := cli.NewEnv(c, s.User, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f.Output == "json")
 	e.PollInterval = pollInterval
+	e.CACert = s.CACert
 	return e, nil
 }
 

@@ -99,7 +99,9 @@ func withScanClientCmds(scan *cobra.Command) *cobra.Command {
 	rfl.StringVar(&so.Login, "scan-login", "", "SSH login on --ip (root to see every file)")
 	rfl.StringVar(&so.Password, "scan-password", "", "SSH password")
 	rfl.StringVar(&so.IdentityFile, "identity-file", "", "SSH private key (without passphrase)")
-	rfl.StringVar(&so.Dir, "dir", "/tmp", "directory on --ip where the agent is copied")
+	rfl.StringVar(&so.Dir, "dir", "/tmp", "directory on --ip under which a private directory (mktemp -d) receives the agent; removed afterwards")
+	rfl.StringVar(&so.KnownHosts, "known-hosts", "", "known_hosts file that --ip's SSH host key is checked against (default ~/.config/kiln/known_hosts)")
+	rfl.BoolVar(&so.AcceptNewHostKey, "accept-new-host-key", false, "trust an --ip host whose key is unknown, and record its key (a changed key is always refused)")
 	rfl.StringVar(&so.Root, "scan-root", "", "with --ip: root of the system to scan there (default /)")
 	_ = run.MarkFlagRequired("name")
 

@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/kilnhq/kiln/internal/app"
 )
@@ -23,6 +25,7 @@ import (
 // run by sh on this machine (the "remote" host is the local one).
 type sshServer struct {
 	addr string
+	key  ssh.PublicKey // its host key
 	mu   sync.Mutex
 	cmds []string
 }
@@ -49,7 +52,7 @@ func startSSHServer(t *testing.T, login, password string) *sshServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	s := &sshServer{addr: ln.Addr().String()}
+	s := &sshServer{addr: ln.Addr().String(), key: signer.PublicKey()}
 	go func() {
 		for {
 			nc, err := ln.Accept()
@@ -118,16 +121,18 @@ func (s *sshServer) commands() string {
 	return strings.Join(s.cmds, "\n")
 }
 
-// scan run --ip: the agent the server hands out is copied over SSH and run
-// there (here: this test binary in main mode, behind a wrapper script), and
-// the scan is followed on the server.
+// scan run --ip: the agent the server hands out is checked against its
+// checksum, copied over SSH into a private directory and run there (here:
+// this test binary in main mode, behind a wrapper script), the scan is
+// followed on the server, and the directory removed. An unknown host key is
+// refused until --accept-new-host-key records it; a changed one always is.
 func TestCLIScanRunSSH(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	wrapper := writeFile(t, filepath.Join(t.TempDir(), "agent.sh"),
-		"#!/bin/sh\nKILN_TEST_MAIN=1 KILN_TEST_ARGS=\"$*\" exec "+exe+" -test.run='^TestScanExitCode$'\n")
+		"#!/bin/sh\nKILN_TEST_MAIN=1 KILN_TEST_ARGV=\"$(printf '%s\\n' \"$@\")\" exec "+exe+" -test.run='^TestScanExitCode$'\n")
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -137,22 +142,54 @@ func TestCLIScanRunSSH(t *testing.T) {
 	host, port, _ := net.SplitHostPort(srv.addr)
 	root := scanRoot(t)
 	remoteDir := filepath.Join(t.TempDir(), "agent dir")
-	ssh := []string{"--ip", host, "--scan-port", port, "--scan-login", "root", "--dir", remoteDir, "--scan-root", root}
+	knownHosts := filepath.Join(t.TempDir(), "kiln", "known_hosts")
+	sshArgs := []string{"--ip", host, "--scan-port", port, "--scan-login", "root", "--dir", remoteDir, "--scan-root", root, "--known-hosts", knownHosts}
+	args := append(append([]string{"scan", "run", "--name", "remote01", "-o", "-e", "/srv/cache"}, sshArgs...),
+		append(n.admin(), "--scan-password", "ssh-secret")...)
 
-	out, errOut, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote01", "-o", "-e", "/srv/cache"}, ssh...),
-		append(n.admin(), "--scan-password", "ssh-secret")...)...)
+	// An unknown host: refused before anything is sent, with its fingerprint.
+	_, _, err = kiln(t, "", args...)
+	if err == nil || !strings.Contains(err.Error(), "is unknown") || !strings.Contains(err.Error(), ssh.FingerprintSHA256(srv.key)) ||
+		!strings.Contains(err.Error(), "--accept-new-host-key") {
+		t.Fatalf("unknown host key: %v", err)
+	}
+	if cmds := srv.commands(); cmds != "" {
+		t.Fatalf("commands sent to an unknown host:\n%s", cmds)
+	}
+	if _, err := os.Stat(knownHosts); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused key was recorded: %v", err)
+	}
+
+	// --ca-cert goes to the agent too (copied next to it): here a CA of no
+	// use over http, which the agent must still load.
+	caFile, _, _ := testPKI(t, t.TempDir())
+	out, errOut, err := kiln(t, "", append(args, "--accept-new-host-key", "--ca-cert", caFile)...)
 	if err != nil {
 		t.Fatalf("scan run --ip: %v\n%s\n%s\ncommands:\n%s", err, out, errOut, srv.commands())
 	}
 	if !strings.Contains(out, "Scan successful") || !strings.Contains(errOut, "[OK  ] credentials: user admin is accepted") ||
-		!strings.Contains(errOut, "accepting the unknown host key") {
+		!strings.Contains(errOut, "recorded the new host key") {
 		t.Errorf("output:\n%s\n%s", out, errOut)
 	}
-	if cmds := srv.commands(); strings.Contains(cmds, testAdminPassword) {
+	recorded, err := os.ReadFile(knownHosts)
+	if want := knownhosts.Line([]string{knownhosts.Normalize(srv.addr)}, srv.key); err != nil || strings.TrimSpace(string(recorded)) != want {
+		t.Errorf("known_hosts %q (%v), want %q", recorded, err, want)
+	}
+	cmds := srv.commands()
+	if strings.Contains(cmds, testAdminPassword) {
 		t.Errorf("the password is on a command line:\n%s", cmds)
 	}
-	if data, err := os.ReadFile(filepath.Join(remoteDir, "kiln")); err != nil || !strings.HasPrefix(string(data), "#!/bin/sh") {
-		t.Errorf("agent not copied: %v", err)
+	// The agent went into a directory made by mktemp (random name), which is
+	// gone afterwards.
+	private := regexp.MustCompile(regexp.QuoteMeta(remoteDir) + `/kiln\.[A-Za-z0-9]{10}/kiln'`)
+	if !strings.Contains(cmds, "'mktemp' '-d'") || !private.MatchString(cmds) || strings.Contains(cmds, remoteDir+"/kiln'") {
+		t.Errorf("the agent is not in a private directory:\n%s", cmds)
+	}
+	if !regexp.MustCompile(`'--ca-cert' '` + regexp.QuoteMeta(remoteDir) + `/kiln\.[A-Za-z0-9]{10}/ca\.pem'`).MatchString(cmds) {
+		t.Errorf("the agent was not given the CA:\n%s", cmds)
+	}
+	if left, err := os.ReadDir(remoteDir); err != nil || len(left) != 0 {
+		t.Errorf("left on the host: %v %v", left, err)
 	}
 	var instances []struct {
 		Name    string
@@ -165,18 +202,37 @@ func TestCLIScanRunSSH(t *testing.T) {
 	}
 
 	// The rule on overlays is checked before anything is copied.
-	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote01"}, ssh...),
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote01"}, sshArgs...),
 		append(n.admin(), "--scan-password", "ssh-secret")...)...); err == nil || !strings.Contains(err.Error(), "Performing regular scan") {
 		t.Errorf("overlay rule: %v", err)
 	}
-	// A wrong SSH password.
-	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote02"}, ssh...),
-		append(n.admin(), "--scan-password", "nope")...)...); err == nil || !strings.Contains(err.Error(), "ssh root@") {
+	// A wrong SSH password (the host is known now).
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote02"}, sshArgs...),
+		append(n.admin(), "--scan-password", "nope")...)...); err == nil || !strings.Contains(err.Error(), "ssh root@") || strings.Contains(err.Error(), "host key") {
 		t.Errorf("bad ssh password: %v", err)
 	}
 	// Bad API credentials fail before anything is copied.
-	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote03", "-a", n.url, "-u", "admin", "-p", "wrong-pw"}, ssh...),
+	if _, _, err := kiln(t, "", append(append([]string{"scan", "run", "--name", "remote03", "-a", n.url, "-u", "admin", "-p", "wrong-pw"}, sshArgs...),
 		"--scan-password", "ssh-secret")...); err == nil {
 		t.Error("bad API password accepted")
+	}
+
+	// Another key for the same address: refused, even with --accept-new-host-key.
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSigner, err := ssh.NewSignerFromKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, knownHosts, knownhosts.Line([]string{knownhosts.Normalize(srv.addr)}, otherSigner.PublicKey())+"\n")
+	before := srv.commands()
+	_, _, err = kiln(t, "", append(args, "--accept-new-host-key")...)
+	if err == nil || !strings.Contains(err.Error(), "CHANGED") || !strings.Contains(err.Error(), ssh.FingerprintSHA256(srv.key)) {
+		t.Errorf("changed host key: %v", err)
+	}
+	if srv.commands() != before {
+		t.Error("commands sent to a host whose key changed")
 	}
 }

@@ -227,7 +227,11 @@ func lastLine(s string) string {
 // the message on stderr.
 func TestScanExitCode(t *testing.T) {
 	if os.Getenv("KILN_TEST_MAIN") == "1" {
-		os.Args = append([]string{"kiln"}, strings.Fields(os.Getenv("KILN_TEST_ARGS"))...)
+		args := strings.Fields(os.Getenv("KILN_TEST_ARGS"))
+		if argv, ok := os.LookupEnv("KILN_TEST_ARGV"); ok { // one argument a line: they may hold spaces
+			args = strings.Split(strings.TrimSuffix(argv, "\n"), "\n")
+		}
+		os.Args = append([]string{"kiln"}, args...)
 		main()
 		os.Exit(0)
 	}

@@ -34,6 +34,9 @@ type Env struct {
 	PollInterval time.Duration
 	// ErrTTY: Err is a terminal, so progress bars redraw in place.
 	ErrTTY bool
+	// CACert is the PEM file of the CA the client trusts for the server
+	// (Settings.CACert); scan run --ip hands it to the agent too.
+	CACert string
 	Now    func() time.Time
 
 	in *bufio.Reader

@@ -1,23 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -30,127 +24,41 @@ type SSHScanOptions struct {
 	Login        string // --scan-login
 	Password     string // --scan-password
 	IdentityFile string // --identity-file (a private key without passphrase)
-	Dir          string // where the agent goes on HOST; default /tmp
-	Name         string
-	Overlay      bool
-	Exclude      []string
-	Root         string // --scan-root: the agent's --root on HOST ("" = /)
-	KnownHosts   string // default ~/.ssh/known_hosts
+	// Dir is where the agent's private directory is made on HOST (mktemp -d,
+	// removed afterwards); default /tmp. It must be absolute.
+	Dir     string
+	Name    string
+	Overlay bool
+	Exclude []string
+	Root    string // --scan-root: the agent's --root on HOST ("" = /)
+	// KnownHosts is the known_hosts file HOST's key is checked against
+	// (default DefaultKnownHosts); AcceptNewHostKey records the key of a host
+	// not in it, which is otherwise refused.
+	KnownHosts       string
+	AcceptNewHostKey bool
 	// WaitStart bounds the wait for the scan to appear on the server after
 	// the agent started (default 10 minutes: the inventory of a big machine).
 	WaitStart time.Duration
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// agentURL is where the server hands out the agent, next to the API:
-// <base without its last segment>/resources/uforge-scan.bin.
-func agentURL(base string) string {
-	base = strings.TrimSuffix(base, "/")
-	if i := strings.LastIndexByte(base, '/'); i > len("https://") {
-		base = base[:i]
-	}
-	return base + "/resources/uforge-scan.bin"
-}
-
-// fetchAgent downloads the agent (no credentials) into a temporary file.
-func (e *Env) fetchAgent(ctx context.Context) (string, error) {
-	u := agentURL(e.Client.BaseURL)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return "", err
-	}
-	hc := e.Client.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("download the scan agent: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download the scan agent from %s: %s", u, resp.Status)
-	}
-	f, err := os.CreateTemp("", "kiln-agent-*")
-	if err != nil {
-		return "", err
-	}
-	n, err := io.Copy(f, resp.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-		err = fmt.Errorf("got %d bytes of %d", n, resp.ContentLength)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("download the scan agent: %w", err)
-	}
-	return f.Name(), nil
-}
-
-// hostKeyCallback checks host keys against known_hosts: a changed key is
-// refused; an unknown host is accepted with a warning naming its key, as
-// hammr (paramiko's AutoAddPolicy) accepts it.
-func (e *Env) hostKeyCallback(file string) (ssh.HostKeyCallback, error) {
-	var known ssh.HostKeyCallback
-	if _, err := os.Stat(file); err == nil {
-		cb, err := knownhosts.New(file)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		known = cb
-	}
-	return func(host string, remote net.Addr, key ssh.PublicKey) error {
-		if known != nil {
-			err := known(host, remote, key)
-			var ke *knownhosts.KeyError
-			if err == nil {
-				return nil
-			}
-			if !errors.As(err, &ke) || len(ke.Want) > 0 {
-				return fmt.Errorf("host key of %s: %w (remove the old key from %s if the change is expected)", host, err, file)
-			}
-		}
-		sum := sha256.Sum256(key.Marshal())
-		e.Warn("accepting the unknown host key of %s: %s SHA256:%s", host, key.Type(), base64.RawStdEncoding.EncodeToString(sum[:]))
-		return nil
-	}, nil
-}
-
-// sshRun runs cmd in a new session with stdin, returning stdout and stderr.
-func sshRun(conn *ssh.Client, cmd string, stdin io.Reader) (string, string, error) {
-	s, err := conn.NewSession()
-	if err != nil {
-		return "", "", err
-	}
-	defer s.Close()
-	var out, errOut bytes.Buffer
-	s.Stdin, s.Stdout, s.Stderr = stdin, &out, &errOut
-	err = s.Run(cmd)
-	return out.String(), errOut.String(), err
-}
-
-// agentArgs are the agent's flags (kiln scan, uforge-scan's flags); the
-// secret is read from stdin into the environment, never put on a command
-// line where ps shows it.
+// agentArgs are the agent's arguments (kiln scan, uforge-scan's flags); the
+// secret is read from stdin into the environment by prefix, never put on a
+// command line where ps shows it.
 func (e *Env) agentArgs() (prefix string, args []string, secret string) {
 	c := e.Client
-	args = []string{"scan", "-u", shellQuote(e.User), "-U", shellQuote(c.BaseURL)}
+	args = []string{"scan", "-u", e.User, "-U", c.BaseURL}
 	if c.Password != "" {
 		return "read -r KILN_PASSWORD; export KILN_PASSWORD; ", args, c.Password
 	}
-	args = append(args, "-a", shellQuote(c.PublicKey))
+	args = append(args, "-a", c.PublicKey)
 	return "read -r KILN_SECRETKEY; export KILN_SECRETKEY; ", args, c.SecretKey
 }
 
-// ScanRunSSH is `scan run --ip HOST --scan-login USER …`: download the agent
-// from the server, copy it to HOST over SSH, run its preflight checks (their
-// output is printed), start the scan detached, then follow it on the server.
+// ScanRunSSH is `scan run --ip HOST --scan-login USER …`: check HOST's key,
+// download the agent from the server and check it against the checksum the
+// server vouches for, copy it into a private directory on HOST, run its
+// preflight checks (their output is printed), start the scan detached, follow
+// it on the server, and remove the directory.
 func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 	if strings.TrimSpace(o.Name) == "" {
 		return errors.New("--name is required: the scanned instance to create or add to")
@@ -167,9 +75,15 @@ func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 	if o.Dir == "" {
 		o.Dir = "/tmp"
 	}
+	if !path.IsAbs(o.Dir) {
+		return fmt.Errorf("--dir %q: want an absolute directory on %s", o.Dir, o.Host)
+	}
 	if o.KnownHosts == "" {
-		home, _ := os.UserHomeDir()
-		o.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("known hosts: %w (give --known-hosts FILE)", err)
+		}
+		o.KnownHosts = DefaultKnownHosts(home)
 	}
 	if o.WaitStart == 0 {
 		o.WaitStart = 10 * time.Minute
@@ -185,35 +99,15 @@ func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 		}
 	}
 
-	var auth ssh.AuthMethod
-	if o.IdentityFile != "" {
-		pem, err := os.ReadFile(o.IdentityFile)
-		if err != nil {
-			return fmt.Errorf("--identity-file: %w", err)
-		}
-		signer, err := ssh.ParsePrivateKey(pem)
-		if err != nil {
-			var pe *ssh.PassphraseMissingError
-			if errors.As(err, &pe) {
-				return fmt.Errorf("--identity-file %s is protected by a passphrase, which kiln cannot ask for: use a key without one", o.IdentityFile)
-			}
-			return fmt.Errorf("--identity-file %s: %w", o.IdentityFile, err)
-		}
-		auth = ssh.PublicKeys(signer)
-	} else {
-		auth = ssh.Password(o.Password)
-	}
-	hkc, err := e.hostKeyCallback(o.KnownHosts)
+	auth, err := sshAuth(o)
 	if err != nil {
 		return err
 	}
-
-	agent, err := e.fetchAgent(ctx)
+	hkc, err := e.hostKeyCallback(o.KnownHosts, o.AcceptNewHostKey)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(agent)
-
+	// The host is checked before the agent (tens of MB) is downloaded.
 	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 	conn, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: o.Login, Auth: []ssh.AuthMethod{auth}, HostKeyCallback: hkc, Timeout: 30 * time.Second})
 	if err != nil {
@@ -221,43 +115,63 @@ func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 	}
 	defer conn.Close()
 
-	dir := strings.TrimRight(o.Dir, "/")
-	remote := dir + "/kiln"
-	f, err := os.Open(agent)
+	agent, err := e.fetchAgent(ctx)
 	if err != nil {
 		return err
 	}
-	e.Info("Copying the scan agent to %s:%s", o.Host, remote)
-	_, stderr, err := sshRun(conn, fmt.Sprintf("mkdir -p %s && cat > %s.part && chmod 755 %s.part && mv %s.part %s",
-		shellQuote(dir), shellQuote(remote), shellQuote(remote), shellQuote(remote), shellQuote(remote)), f)
-	f.Close()
+	defer os.Remove(agent)
+
+	out, stderr, err := sshRun(conn, mkAgentDirCmd(o.Dir), nil)
 	if err != nil {
-		return fmt.Errorf("copy the agent to %s: %v %s", o.Host, err, strings.TrimSpace(stderr))
+		return fmt.Errorf("make a private directory under %s on %s: %w %s", o.Dir, o.Host, err, strings.TrimSpace(stderr))
+	}
+	dir, err := parseAgentDir(o.Dir, out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Host, err)
+	}
+	keep := false // the agent's log, when the agent is left running
+	defer func() {
+		if keep {
+			return
+		}
+		if _, stderr, err := sshRun(conn, dir.removeCmd(), nil); err != nil {
+			e.Warn("could not remove %s on %s: %v %s", dir, o.Host, err, strings.TrimSpace(stderr))
+		}
+	}()
+	e.Info("Copying the scan agent to %s:%s", o.Host, dir.agent())
+	if err := sshCopy(conn, agent, dir.agent(), "700"); err != nil {
+		return fmt.Errorf("copy the agent to %s: %w", o.Host, err)
 	}
 
 	prefix, args, secret := e.agentArgs()
-	if o.Root != "" {
-		args = append(args, "--root", shellQuote(o.Root))
+	if e.CACert != "" {
+		// The agent talks to the same https server: it trusts the same CA.
+		if err := sshCopy(conn, e.CACert, dir.ca(), "600"); err != nil {
+			return fmt.Errorf("copy --ca-cert to %s: %w", o.Host, err)
+		}
+		args = append(args, "--ca-cert", dir.ca())
 	}
-	preflight := prefix + shellQuote(remote) + " " + strings.Join(append(args, "-P"), " ")
-	out, stderr, err := sshRun(conn, preflight, strings.NewReader(secret+"\n"))
+	if o.Root != "" {
+		args = append(args, "--root", o.Root)
+	}
+	preflight := prefix + shellLine(append(append([]string{dir.agent()}, args...), "-P")...)
+	out, stderr, err = sshRun(conn, preflight, strings.NewReader(secret+"\n"))
 	fmt.Fprint(e.Err, out)
 	if err != nil {
-		return fmt.Errorf("the preflight checks on %s failed: %v %s", o.Host, err, strings.TrimSpace(stderr))
+		return fmt.Errorf("the preflight checks on %s failed: %w %s", o.Host, err, strings.TrimSpace(stderr))
 	}
 
-	run := append(args, "-n", shellQuote(o.Name))
+	run := append(append([]string{dir.agent()}, args...), "-n", o.Name)
 	if o.Overlay {
 		run = append(run, "-o")
 	}
 	for _, x := range o.Exclude {
-		run = append(run, "-e", shellQuote(x))
+		run = append(run, "-e", x)
 	}
-	log := remote + "-scan.log"
-	start := prefix + "nohup " + shellQuote(remote) + " " + strings.Join(run, " ") + " > " + shellQuote(log) + " 2>&1 < /dev/null & echo $!"
+	start := prefix + "nohup " + shellLine(run...) + " > " + shellQuote(dir.log()) + " 2>&1 < /dev/null & echo $!"
 	out, stderr, err = sshRun(conn, start, strings.NewReader(secret+"\n"))
 	if err != nil {
-		return fmt.Errorf("start the scan on %s: %v %s", o.Host, err, strings.TrimSpace(stderr))
+		return fmt.Errorf("start the scan on %s: %w %s", o.Host, err, strings.TrimSpace(stderr))
 	}
 	pid := strings.TrimSpace(out)
 	if _, err := strconv.Atoi(pid); err != nil {
@@ -269,7 +183,7 @@ func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 	deadline := time.Now().Add(o.WaitStart)
 	for {
 		if err := ctx.Err(); err != nil {
-			_, _, _ = sshRun(conn, "kill "+pid, nil)
+			_, _, _ = sshRun(conn, shellLine("kill", pid), nil)
 			return fmt.Errorf("interrupted; the agent on %s was stopped: %w", o.Host, err)
 		}
 		si, err := e.Client.FindScannedInstance(ctx, e.User, o.Name)
@@ -283,15 +197,50 @@ func ScanRunSSH(ctx context.Context, e *Env, o SSHScanOptions) error {
 				}
 			}
 		}
-		if _, _, err := sshRun(conn, "kill -0 "+pid, nil); err != nil {
-			tail, _, _ := sshRun(conn, "tail -n 20 "+shellQuote(log), nil)
+		if _, _, err := sshRun(conn, shellLine("kill", "-0", pid), nil); err != nil {
+			tail, _, _ := sshRun(conn, shellLine("tail", "-n", "20", dir.log()), nil)
 			return fmt.Errorf("the agent on %s stopped before sending a scan:\n%s", o.Host, strings.TrimSpace(tail))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no scan from %s after %s (the agent's log is %s there)", o.Host, o.WaitStart, log)
+			keep = true
+			return fmt.Errorf("no scan from %s after %s; the agent (pid %s) still runs there, its log is %s (remove %s when it is done)",
+				o.Host, o.WaitStart, pid, dir.log(), dir)
 		}
 		if err := sleep(ctx, e.poll()); err != nil {
 			continue // the loop top stops the agent
 		}
 	}
+}
+
+// sshAuth is the SSH login of o: its private key, or its password.
+func sshAuth(o SSHScanOptions) (ssh.AuthMethod, error) {
+	if o.IdentityFile == "" {
+		return ssh.Password(o.Password), nil
+	}
+	pem, err := os.ReadFile(o.IdentityFile)
+	if err != nil {
+		return nil, fmt.Errorf("--identity-file: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(pem)
+	if err != nil {
+		var pe *ssh.PassphraseMissingError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("--identity-file %s is protected by a passphrase, which kiln cannot ask for: use a key without one", o.IdentityFile)
+		}
+		return nil, fmt.Errorf("--identity-file %s: %w", o.IdentityFile, err)
+	}
+	return ssh.PublicKeys(signer), nil
+}
+
+// sshCopy writes the local file to remote (in the agent's directory) with mode.
+func sshCopy(conn *ssh.Client, local, remote, mode string) error {
+	f, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, stderr, err := sshRun(conn, writeCmd(remote, mode), f); err != nil {
+		return fmt.Errorf("%w %s", err, strings.TrimSpace(stderr))
+	}
+	return nil
 }
