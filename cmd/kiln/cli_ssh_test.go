@@ -30,7 +30,8 @@ type sshServer struct {
 	cmds []string
 }
 
-func startSSHServer(t *testing.T, login, password string) *sshServer {
+// newHostKey is a fresh ed25519 host key.
+func newHostKey(t *testing.T) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -40,6 +41,12 @@ func startSSHServer(t *testing.T, login, password string) *sshServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return signer
+}
+
+func startSSHServer(t *testing.T, login, password string) *sshServer {
+	t.Helper()
+	signer := newHostKey(t)
 	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 		if c.User() == login && string(pw) == password {
 			return nil, nil
@@ -218,15 +225,7 @@ func TestCLIScanRunSSH(t *testing.T) {
 	}
 
 	// Another key for the same address: refused, even with --accept-new-host-key.
-	_, other, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherSigner, err := ssh.NewSignerFromKey(other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, knownHosts, knownhosts.Line([]string{knownhosts.Normalize(srv.addr)}, otherSigner.PublicKey())+"\n")
+	writeFile(t, knownHosts, knownhosts.Line([]string{knownhosts.Normalize(srv.addr)}, newHostKey(t).PublicKey())+"\n")
 	before := srv.commands()
 	_, _, err = kiln(t, "", append(args, "--accept-new-host-key")...)
 	if err == nil || !strings.Contains(err.Error(), "CHANGED") || !strings.Contains(err.Error(), ssh.FingerprintSHA256(srv.key)) {
