@@ -21,6 +21,15 @@ func (c *client) apiKey() (pub, secret string) {
 	return r.field("publicKey"), r.field("secretKey")
 }
 
+// keyedAlice creates alice with an appliance ("web") and an API key pair.
+func keyedAlice(e *env) (alice *client, applianceID, pub, secret string) {
+	e.t.Helper()
+	alice = e.createUser("alice", "alice-pw")
+	applianceID = alice.do("POST", "/users/alice/appliances", applianceXML("web", "1.0")).expect(201).field("dbId")
+	pub, secret = alice.apiKey()
+	return alice, applianceID, pub, secret
+}
+
 // legacy signs path (relative to /api) as hammr does and returns it relative to /api.
 func (e *env) legacy(path, pub, secret string) string {
 	e.t.Helper()
@@ -52,9 +61,7 @@ func (e *env) keyClient(pub, secret string) *kilnclient.Client {
 func TestLegacySignatureReplayedWithAnotherMethod(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	alice := e.createUser("alice", "alice-pw")
-	id := alice.do("POST", "/users/alice/appliances", applianceXML("web", "1.0")).expect(201).field("dbId")
-	pub, secret := alice.apiKey()
+	alice, id, pub, secret := keyedAlice(e)
 	anon := e.anonymous()
 
 	get := e.legacy("/users/alice/appliances/"+id, pub, secret)
@@ -82,9 +89,7 @@ func TestLegacySignatureReplayedWithAnotherMethod(t *testing.T) {
 func TestLegacySignaturesForEveryMethodWhenAllowed(t *testing.T) {
 	t.Parallel()
 	e := newEnvWith(t, func(c *app.Config) { c.LegacyAPIKeySignatures = true })
-	alice := e.createUser("alice", "alice-pw")
-	id := alice.do("POST", "/users/alice/appliances", applianceXML("web", "1.0")).expect(201).field("dbId")
-	pub, secret := alice.apiKey()
+	alice, id, pub, secret := keyedAlice(e)
 	e.anonymous().do("DELETE", e.legacy("/users/alice/appliances/"+id, pub, secret), "").expect(204)
 	alice.do("GET", "/users/alice/appliances/"+id, "").expect(404)
 	// Still, a key never changes the password.
@@ -97,9 +102,7 @@ func TestLegacySignaturesForEveryMethodWhenAllowed(t *testing.T) {
 func TestV1Signatures(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	alice := e.createUser("alice", "alice-pw")
-	id := alice.do("POST", "/users/alice/appliances", applianceXML("web", "1.0")).expect(201).field("dbId")
-	pub, secret := alice.apiKey()
+	alice, id, pub, secret := keyedAlice(e)
 	anon := e.anonymous()
 	now := time.Now()
 
