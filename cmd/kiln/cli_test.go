@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/app"
-	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/plan"
 	"github.com/kilnhq/kiln/internal/record"
@@ -379,8 +378,14 @@ func TestCLIExitCode(t *testing.T) {
 	}
 }
 
+// adminPrincipal signs in as admin with the password: creating users needs it.
 func adminPrincipal(t *testing.T, n *testNode) *service.Principal {
-	return &service.Principal{Login: "admin", Roles: auth.AdminRoles()}
+	t.Helper()
+	p, err := n.node.Services.Users.Authenticate(context.Background(), "admin", testAdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func newUser(login, password string) service.NewUser {

@@ -24,6 +24,7 @@ type serveOptions struct {
 	apiVersion   string
 	indexMaxAge  time.Duration
 	maxBodyBytes int64
+	legacySigs   bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -54,6 +55,8 @@ generated one that is printed once.`,
 	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	f.BoolVar(&o.legacySigs, "legacy-api-key-signatures", false,
+		"accept UForge's legacy API-key signatures (hammr's) for every method, not only GET and HEAD: they cover neither method nor body and can be replayed")
 	return cmd
 }
 
@@ -85,7 +88,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		CacheDir: o.cacheDir, Logger: log,
+		CacheDir: o.cacheDir, LegacyAPIKeySignatures: o.legacySigs, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -99,6 +102,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	}()
 	if node.AdminPassword != "" {
 		fmt.Fprintf(os.Stderr, "\nCreated the administrator: login \"admin\", password %q (shown once; change it with PUT /api/users/admin)\n\n", node.AdminPassword)
+	}
+	if o.legacySigs {
+		log.Warn("API keys: legacy signatures accepted for every method (--legacy-api-key-signatures): a captured signed URL can be replayed with another method or body")
 	}
 	if err := node.Start(ctx); err != nil {
 		return err

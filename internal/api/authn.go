@@ -2,31 +2,26 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/service"
 )
 
-// authenticate identifies the caller: an API key signature (apiKey + signature
-// query parameters, contract §2.2) or HTTP Basic. Supervisor logins
-// ("admin\\john") are not supported and fail like a wrong password.
+// authenticate identifies the caller: an API key signature (apiKey … signature
+// query parameters: Kiln's v1 form or UForge's legacy one, internal/auth) or
+// HTTP Basic. Supervisor logins ("admin\\john") are not supported and fail
+// like a wrong password.
 func (s *Server) authenticate(r *http.Request) (*service.Principal, error) {
-	q := r.URL.Query()
-	if pub := q.Get("apiKey"); pub != "" {
-		sig := q.Get("signature")
-		if sig == "" {
-			return nil, unauthorized("the request has an apiKey but no signature")
-		}
-		p, secret, err := s.users.APIKeySecret(r.Context(), pub)
-		if err != nil {
-			return nil, unauthorized("unknown API key or bad signature")
-		}
-		if !auth.VerifyRequest(secret, sig, BasePath, r.URL.EscapedPath(), r.URL.RawQuery, s.fullURL(r)) {
-			return nil, unauthorized("unknown API key or bad signature")
-		}
-		return p, nil
+	signed, err := auth.ParseSigned(r.URL.RawQuery)
+	if err != nil {
+		return nil, signatureError(err)
+	}
+	if signed != nil {
+		return s.authenticateKey(r, signed)
 	}
 	login, password, ok := basicAuth(r)
 	if !ok {
@@ -40,6 +35,38 @@ func (s *Server) authenticate(r *http.Request) (*service.Principal, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// authenticateKey checks a signed request. An unknown key and a bad signature
+// get the same answer; an expired key is named as such only once the
+// signature proved the caller holds its secret.
+func (s *Server) authenticateKey(r *http.Request, signed *auth.Signed) (*service.Principal, error) {
+	p, k, err := s.users.APIKeySecret(r.Context(), signed.PublicKey)
+	if err != nil {
+		if _, ok := service.AsError(err); ok {
+			return nil, unauthorized("unknown API key or bad signature")
+		}
+		return nil, err
+	}
+	if err := s.verifier.Verify(r, signed, k.SecretKey); err != nil {
+		return nil, signatureError(err)
+	}
+	if k.Expired(time.Now()) {
+		return nil, unauthorized("this API key expired at " + k.Expires.Format(time.RFC3339) + ": create another")
+	}
+	return p, nil
+}
+
+// signatureError maps a refused signature to 401, a full replay cache to 503.
+func signatureError(err error) error {
+	var re *auth.RefusedError
+	switch {
+	case errors.As(err, &re):
+		return unauthorized(re.Reason)
+	case errors.Is(err, auth.ErrReplayCacheFull):
+		return newError(http.StatusServiceUnavailable, "kiln.unavailable.signatures", "%s", err.Error())
+	}
+	return err
 }
 
 // basicAuth reads Basic credentials, also tolerating the unencoded
@@ -57,16 +84,4 @@ func basicAuth(r *http.Request) (login, password string, ok bool) {
 		return "", "", false // valid base64 without a colon: malformed
 	}
 	return strings.Cut(rest, ":")
-}
-
-// fullURL reconstructs the absolute URL the client signed.
-func (s *Server) fullURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if fp := r.Header.Get("X-Forwarded-Proto"); fp != "" {
-		scheme = fp
-	}
-	return scheme + "://" + r.Host + r.URL.RequestURI()
 }

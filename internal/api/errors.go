@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -52,12 +53,16 @@ func unauthorized(msg string) *Error {
 }
 
 // asAPIError maps any error to an *Error: API errors pass through, store
-// sentinels become 404/409, everything else is a 500 whose message hides internals.
+// sentinels become 404/409, a body that is not the one signed (found by the
+// handler reading it) 401, everything else is a 500 whose message hides internals.
 func asAPIError(err error) *Error {
 	var e *Error
+	var refused *auth.RefusedError
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &refused):
+		return unauthorized(refused.Reason)
 	case errors.Is(err, store.ErrNotFound):
 		return notFound("the resource does not exist")
 	case errors.Is(err, store.ErrConflict):

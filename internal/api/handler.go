@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -64,6 +65,10 @@ func noContent() *response               { return &response{status: http.StatusN
 func (s *Server) handle(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := &request{Request: r, w: w, srv: s, media: negotiate(r.Header.Get("Accept"))}
+		if err := checkBodyType(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if rt.access == authenticated {
 			p, err := s.authenticate(r)
 			if err != nil {
@@ -205,17 +210,23 @@ func (r *request) decode(v uforge.Root) error {
 
 // body reads the request body within the size limit and tells its representation.
 func (r *request) body(what string) ([]byte, mediaType, error) {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil, 0, badRequest("body.empty", "a %s body is required", what)
+	}
 	m, ok := requestMedia(r.Request)
 	if !ok {
-		return nil, 0, newError(http.StatusUnsupportedMediaType, "kiln.unsupportedMediaType",
-			"Content-Type %q is not supported: send application/xml or application/json", r.Header.Get("Content-Type"))
+		return nil, 0, unsupportedMedia(r.Request, "application/xml or application/json")
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(r.w, r.Body, r.srv.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var refused *auth.RefusedError
+		switch {
+		case errors.As(err, &mbe):
 			return nil, 0, newError(http.StatusRequestEntityTooLarge, "kiln.tooLarge",
 				"the request body is larger than %d bytes", r.srv.cfg.MaxBodyBytes)
+		case errors.As(err, &refused):
+			return nil, 0, err // not the body signed: 401, nothing decoded
 		}
 		return nil, 0, badRequest("body", "reading the request body failed: %v", err)
 	}

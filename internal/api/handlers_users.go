@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/service"
@@ -181,16 +182,27 @@ func (s *Server) listEntitlements(r *request) (*response, error) {
 	return ok(out), nil
 }
 
-func renderAPIKey(login string, k *store.APIKey, withSecret bool) uforge.APIKeyPair {
+// KeyExpiresHeader carries the expiry of the API key a single-key answer
+// shows (RFC 3339), when it has one: apiKeyPair has no element for it.
+const KeyExpiresHeader = "X-Kiln-Key-Expires"
+
+// renderAPIKey renders a key pair without its secret: the secret is shown once,
+// by createAPIKey, so that a later read of the account cannot collect it.
+func renderAPIKey(login string, k *store.APIKey) uforge.APIKeyPair {
 	w := uforge.APIKeyPair{Name: new(k.Name), Description: new(k.Description), PublicKey: new(k.PublicKey),
 		URI: new(fmt.Sprintf("users/%s/apikeys/%d", login, k.ID))}
 	w.DBID = new(k.ID)
 	w.Created = new(k.Created.UTC())
 	w.LastModified = new(k.Modified.UTC())
-	if withSecret {
-		w.SecretKey = new(k.SecretKey)
-	}
 	return w
+}
+
+// oneAPIKey renders k for an answer about it alone, with its expiry.
+func (r *request) oneAPIKey(login string, k *store.APIKey) uforge.APIKeyPair {
+	if !k.Expires.IsZero() {
+		r.w.Header().Set(KeyExpiresHeader, k.Expires.UTC().Format(time.RFC3339))
+	}
+	return renderAPIKey(login, k)
 }
 
 func (s *Server) listAPIKeys(r *request) (*response, error) {
@@ -201,22 +213,32 @@ func (s *Server) listAPIKeys(r *request) (*response, error) {
 	}
 	out := &uforge.APIKeyPairs{Objects: uforge.Objects{Total: new(int64(len(keys)))}, APIKeyPairs: []uforge.APIKeyPair{}}
 	for i := range keys {
-		out.APIKeyPairs = append(out.APIKeyPairs, renderAPIKey(uid, &keys[i], true))
+		out.APIKeyPairs = append(out.APIKeyPairs, renderAPIKey(uid, &keys[i]))
 	}
 	return ok(out), nil
 }
 
+// createAPIKey generates a key pair and shows its secret, this once. The query
+// parameter expires (RFC 3339, a Kiln extension) sets when the key stops working.
 func (s *Server) createAPIKey(r *request) (*response, error) {
+	var expires time.Time
+	if v := r.URL.Query().Get("expires"); v != "" {
+		var err error
+		if expires, err = time.Parse(time.RFC3339, v); err != nil {
+			return nil, badRequest("apikey.expires", "expires: %q is not an RFC 3339 time (2030-01-31T00:00:00Z)", v)
+		}
+	}
 	var in uforge.APIKeyPair
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
 	uid := r.PathValue("uid")
-	k, err := s.users.CreateAPIKey(r.Context(), r.caller, uid, uforge.StrValue(in.Name), uforge.StrValue(in.Description))
+	k, err := s.users.CreateAPIKey(r.Context(), r.caller, uid, uforge.StrValue(in.Name), uforge.StrValue(in.Description), expires)
 	if err != nil {
 		return nil, err
 	}
-	w := renderAPIKey(uid, k, true)
+	w := r.oneAPIKey(uid, k)
+	w.SecretKey = new(k.SecretKey)
 	resp := created(&w)
 	resp.location = *w.URI
 	return resp, nil
@@ -232,7 +254,7 @@ func (s *Server) getAPIKey(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := renderAPIKey(uid, k, true)
+	w := r.oneAPIKey(uid, k)
 	return ok(&w), nil
 }
 
@@ -250,7 +272,7 @@ func (s *Server) updateAPIKey(r *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := renderAPIKey(uid, k, true)
+	w := r.oneAPIKey(uid, k)
 	return ok(&w), nil
 }
 

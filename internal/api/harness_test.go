@@ -34,12 +34,20 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(*app.Config) {})
+}
+
+// newEnvWith is newEnv with the node's configuration changed by set.
+func newEnvWith(t *testing.T, set func(*app.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := &standIn{}
-	node, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
+	cfg := app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
 		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
-		JobTimeout: time.Minute, Generator: gen, Logger: log})
+		JobTimeout: time.Minute, Generator: gen, Logger: log}
+	set(&cfg)
+	node, err := app.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,11 +65,12 @@ func negotiate(accept string) mediaType {
 }
 
 // requestMedia tells how a request body is encoded, from Content-Type. ok is
-// false for a type the API does not accept (415).
+// false for a type the API does not accept (415), and for none: a body is
+// never guessed to be XML, or a cross-site form post would be read as one.
 func requestMedia(r *http.Request) (m mediaType, ok bool) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return mediaXML, true // UForge clients that omit it send XML
+		return 0, false
 	}
 	typ, _, err := mime.ParseMediaType(ct)
 	if err != nil {
@@ -82,4 +83,37 @@ func requestMedia(r *http.Request) (m mediaType, ok bool) {
 		return mediaXML, true
 	}
 	return 0, false
+}
+
+// checkBodyType refuses, before authentication and before any handler, a
+// request that changes something (any method but GET and HEAD) whose body a
+// web page could have made a signed-in browser send: a body without
+// Content-Type, or one of the types browsers send cross-site without asking
+// the server first (forms, text/plain). Bodies the API decodes must then be
+// XML or JSON (requestMedia); raw uploads carry application/octet-stream.
+func checkBodyType(r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		if r.ContentLength == 0 {
+			return nil // no body at all (DELETE, regenerate)
+		}
+		return unsupportedMedia(r, "a Content-Type")
+	}
+	typ, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+		return unsupportedMedia(r, "a valid Content-Type")
+	case typ == "application/x-www-form-urlencoded" || typ == "multipart/form-data" || typ == "text/plain":
+		return unsupportedMedia(r, "application/xml, application/json or, for uploads, application/octet-stream")
+	}
+	return nil
+}
+
+// unsupportedMedia is the 415 of a request body whose Content-Type is not want.
+func unsupportedMedia(r *http.Request, want string) *Error {
+	return newError(http.StatusUnsupportedMediaType, "kiln.unsupportedMediaType",
+		"Content-Type %q is not accepted for this request body: send %s", r.Header.Get("Content-Type"), want)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/service"
 )
 
@@ -26,7 +27,11 @@ type Config struct {
 	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs. Its
 	// SHA-256 is at /api/resources/{name}.sha256, with credentials.
 	AgentPath string
-	Logger    *slog.Logger
+	// LegacyAPIKeySignatures accepts UForge's legacy API-key signatures for
+	// every method; without it, for GET and HEAD only (they cover neither the
+	// method nor the body, and never expire).
+	LegacyAPIKeySignatures bool
+	Logger                 *slog.Logger
 }
 
 // Server serves the API.
@@ -40,7 +45,12 @@ type Server struct {
 	log        *slog.Logger
 	mux        *http.ServeMux
 	agentSum   agentSum
+	verifier   *auth.Verifier
 }
+
+// replayMemory is how many v1 signatures a node remembers within
+// auth.MaxSkew: 100 signed requests a second for ten minutes, a few MiB.
+const replayMemory = 1 << 16
 
 // New returns the API server of the use cases in svc.
 func New(svc *service.Services, cfg Config) *Server {
@@ -50,7 +60,8 @@ func New(svc *service.Services, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+		verifier: &auth.Verifier{BasePath: BasePath, LegacyAnyMethod: cfg.LegacyAPIKeySignatures, Replay: auth.NewReplayGuard(replayMemory)}}
 	s.routes()
 	return s
 }

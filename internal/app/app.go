@@ -46,6 +46,9 @@ type Config struct {
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
 	// this binary, which is the agent (`kiln scan`).
 	Agent string
+	// LegacyAPIKeySignatures accepts UForge's legacy API-key signatures for
+	// every method, not only GET and HEAD (api.Config).
+	LegacyAPIKeySignatures bool
 
 	Logger *slog.Logger
 }

@@ -10,58 +10,55 @@ import (
 	"strings"
 )
 
-// UForge signs API-key requests with HMAC-SHA1, but its documentation contradicts
-// itself on what is signed and how the digest is encoded (contract §2.2). Kiln
-// accepts every documented variant and signs with one canonical form:
+// UForge's legacy form (contract §2.2) signs with HMAC-SHA1, and its
+// documentation contradicts itself on what is signed and how the digest is
+// encoded. Kiln signs legacy requests with one canonical form:
 //
 //	canonical string = request path relative to the API base, without a leading
-//	                   slash, plus "?" and the query string up to (not including)
+//	                   slash, plus "?" and the query string before the final
 //	                   "&signature=", e.g. "users/john/appliances?apiKey=PUB"
 //	signature        = base64(HMAC-SHA1(secret, canonical string)), URL-encoded
 //	                   as the last query parameter "signature".
 //
-// Also accepted: the absolute path ("/api/users/john/…?apiKey=PUB"), the full
-// URL as received, and base64 of the hex digest instead of the raw digest.
+// and accepts the documented variants too: the absolute path
+// ("/api/users/john/…?apiKey=PUB"), the full URL as received, and base64 of the
+// hex digest instead of the raw digest.
+//
+// The form covers neither the method nor the body, and a signed URL stays valid
+// forever: whoever sees one may send it again, with another method or body.
+// That is why Verifier accepts it only for GET and HEAD unless the operator
+// allows more, and why Kiln's own client uses the v1 form (sigv1.go).
 
-// Sign returns the signature of canonical with secret (base64 of the raw digest).
+// Sign returns the legacy signature of canonical with secret (base64 of the raw digest).
 func Sign(secret, canonical string) string {
-	return base64.StdEncoding.EncodeToString(mac(secret, canonical))
+	return base64.StdEncoding.EncodeToString(macSHA1(secret, canonical))
 }
 
 // SignURL appends apiKey and signature to rawURL (an absolute URL whose path
-// starts with basePath), in Kiln's canonical form.
+// starts with basePath) in the legacy canonical form, as hammr signs.
 func SignURL(rawURL, basePath, publicKey, secret string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "", err
 	}
-	q := u.RawQuery
-	if q != "" {
-		q += "&"
-	}
-	q += "apiKey=" + url.QueryEscape(publicKey)
-	u.RawQuery = q
-	rel := strings.TrimPrefix(strings.TrimPrefix(u.EscapedPath(), strings.TrimSuffix(basePath, "/")), "/")
-	sig := Sign(secret, rel+"?"+q)
-	u.RawQuery = q + "&signature=" + url.QueryEscape(sig)
+	q := appendParam(u.RawQuery, ParamAPIKey, publicKey)
+	sig := Sign(secret, relPath(u.EscapedPath(), basePath)+"?"+q)
+	u.RawQuery = appendParam(q, ParamSignature, sig)
 	return u.String(), nil
 }
 
-// VerifyRequest checks signature against every accepted canonical form. path is
-// the escaped request path, basePath the API prefix ("/api"), rawQuery the query as
-// received, fullURL the absolute URL as received.
-func VerifyRequest(secret, signature, basePath, path, rawQuery, fullURL string) bool {
-	unsigned := stripSignature(rawQuery)
-	rel := strings.TrimPrefix(strings.TrimPrefix(path, strings.TrimSuffix(basePath, "/")), "/")
+// verifyLegacy checks s against every accepted legacy canonical form of a
+// request to escapedPath at origin ("scheme://host").
+func verifyLegacy(secret string, s *Signed, basePath, escapedPath, origin string) bool {
 	candidates := []string{
-		rel + "?" + unsigned,
-		path + "?" + unsigned,
-		stripSignature(fullURL),
+		relPath(escapedPath, basePath) + "?" + s.Unsigned,
+		escapedPath + "?" + s.Unsigned,
+		origin + escapedPath + "?" + s.Unsigned,
 	}
-	got := []byte(signature)
+	got := []byte(s.Signature)
 	ok := false
 	for _, c := range candidates {
-		d := mac(secret, c)
+		d := macSHA1(secret, c)
 		raw := base64.StdEncoding.EncodeToString(d)
 		hexed := base64.StdEncoding.EncodeToString([]byte(hex.EncodeToString(d)))
 		// Evaluate all comparisons so timing does not reveal which form matched.
@@ -75,18 +72,21 @@ func VerifyRequest(secret, signature, basePath, path, rawQuery, fullURL string) 
 	return ok
 }
 
-// stripSignature removes the "signature" parameter (and everything after it,
-// since it is appended last) from a query string or URL.
-func stripSignature(s string) string {
-	for _, sep := range []string{"&signature=", "?signature="} {
-		if i := strings.Index(s, sep); i >= 0 {
-			return s[:i]
-		}
-	}
-	return s
+// relPath is escapedPath relative to basePath, without a leading slash: the
+// path both signed forms cover.
+func relPath(escapedPath, basePath string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(escapedPath, strings.TrimSuffix(basePath, "/")), "/")
 }
 
-func mac(secret, msg string) []byte {
+// appendParam adds name=value (both query-escaped) at the end of rawQuery.
+func appendParam(rawQuery, name, value string) string {
+	if rawQuery != "" {
+		rawQuery += "&"
+	}
+	return rawQuery + url.QueryEscape(name) + "=" + url.QueryEscape(value)
+}
+
+func macSHA1(secret, msg string) []byte {
 	h := hmac.New(sha1.New, []byte(secret))
 	h.Write([]byte(msg))
 	return h.Sum(nil)

@@ -2,7 +2,7 @@
 // CLI commands (the scan agent first) and by end-to-end tests.
 //
 // It speaks JSON with the wire codec of internal/uforge, authenticates with HTTP
-// Basic or an API key signature (Kiln's canonical form, internal/auth), turns
+// Basic or an API key signature (Kiln's v1 form, internal/auth), turns
 // every non-2xx answer into an *APIError, and retries idempotent reads on
 // network failures. Uploads that must resume (the scan overlay) use Send, one
 // attempt at a time, and handle their own retries.
@@ -31,7 +31,7 @@ type Client struct {
 	// methods are relative to it.
 	BaseURL string
 	// User and Password select HTTP Basic. Otherwise PublicKey and SecretKey
-	// sign every request (contract §2.2). With neither, requests are anonymous.
+	// sign every request (auth.SignV1). With neither, requests are anonymous.
 	User, Password       string
 	PublicKey, SecretKey string
 	// HTTP is the HTTP client; nil means http.DefaultClient.
@@ -165,10 +165,13 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 	if len(query) > 0 {
 		raw += "?" + query.Encode()
 	}
+	bodyHash := ""
 	if c.signs() {
-		// The signature covers the path relative to the base and the query; the
-		// base's own path ("/api") is what the server strips too.
-		if raw, err = auth.SignURL(raw, base.EscapedPath(), c.PublicKey, c.SecretKey); err != nil {
+		// Kiln's v1 form: the signature covers the method, the path relative to
+		// the base (whose own path, "/api", the server strips too), the query,
+		// the time and the body. Each attempt is signed anew: the server refuses
+		// a signature it has seen.
+		if raw, bodyHash, err = auth.SignV1(method, raw, base.EscapedPath(), c.PublicKey, c.SecretKey, body, time.Now()); err != nil {
 			return nil, fmt.Errorf("client: sign %s: %w", path, err)
 		}
 	}
@@ -183,6 +186,9 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 	req.Header.Set("Accept", "application/json")
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType) // also on an empty body: an empty last chunk is still a chunk
+	}
+	if bodyHash != "" {
+		req.Header.Set(auth.BodyHashHeader, bodyHash)
 	}
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)

@@ -80,23 +80,27 @@ func TestBasicAuth(t *testing.T) {
 }
 
 // TestAPIKeySignature checks the signature with the server's own verifier, on
-// a path and query that need escaping.
+// a path and query that need escaping and on a body: the client signs in
+// Kiln's v1 form, which covers method and body, and signs every request anew.
 func TestAPIKeySignature(t *testing.T) {
 	const pub, secret = "PUBkey+/=", "the secret"
+	v := &auth.Verifier{BasePath: "/api", Replay: auth.NewReplayGuard(100)}
 	var seen atomic.Int32
-	c, srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		seen.Add(1)
-		q := r.URL.Query()
-		full := "http://" + r.Host + r.URL.RequestURI()
-		if q.Get("apiKey") != pub || !auth.VerifyRequest(secret, q.Get("signature"), "/api", r.URL.EscapedPath(), r.URL.RawQuery, full) {
-			writeJSON(t, w, 401, uforgeError(401, "kiln.unauthorized", "bad signature"))
-			return
+		s, err := auth.ParseSigned(r.URL.RawQuery)
+		if err == nil && (s == nil || s.PublicKey != pub || s.Scheme != auth.SchemeV1) {
+			err = errors.New("not signed with the key in the v1 form")
 		}
-		// The canonical form: the path relative to /api, no leading slash.
-		rel := strings.TrimPrefix(r.URL.EscapedPath(), "/api/")
-		unsigned := r.URL.RawQuery[:strings.Index(r.URL.RawQuery, "&signature=")]
-		if auth.Sign(secret, rel+"?"+unsigned) != q.Get("signature") {
-			t.Errorf("not Kiln's canonical form: %s", r.URL.RequestURI())
+		if err == nil {
+			err = v.Verify(r, s, secret)
+		}
+		if err == nil {
+			_, err = io.ReadAll(r.Body) // the body is checked as it is read
+		}
+		if err != nil {
+			writeJSON(t, w, 401, uforgeError(401, "kiln.unauthorized", err.Error()))
+			return
 		}
 		if _, _, ok := r.BasicAuth(); ok {
 			t.Error("signed request also carries Basic auth")
@@ -105,20 +109,28 @@ func TestAPIKeySignature(t *testing.T) {
 			{Object: uforge.Object{DBID: uforge.Int64(3)}, Name: uforge.Str("web 01/é")},
 		}})
 	})
-	_ = srv
 	c.User, c.PublicKey, c.SecretKey = "bob smith", pub, secret
-	si, err := c.FindScannedInstance(context.Background(), "bob smith", "web 01/é")
-	if err != nil {
-		t.Fatal(err)
+	for range 2 { // the same request twice: two signatures, neither a replay
+		si, err := c.FindScannedInstance(context.Background(), "bob smith", "web 01/é")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if si == nil || uforge.Int64Value(si.DBID) != 3 {
+			t.Fatalf("instance = %+v", si)
+		}
 	}
-	if si == nil || uforge.Int64Value(si.DBID) != 3 {
-		t.Fatalf("instance = %+v", si)
+	in := &uforge.ScannedInstance{Name: uforge.Str("web")}
+	if err := c.Do(context.Background(), http.MethodPost, "users/bob/scannedinstances", nil, in, nil); err != nil {
+		t.Fatalf("a signed POST with a body: %v", err)
 	}
 
 	c.SecretKey = "another"
-	_, err = c.FindScannedInstance(context.Background(), "bob smith", "x")
+	_, err := c.FindScannedInstance(context.Background(), "bob smith", "x")
 	if ae, ok := AsAPIError(err); !ok || ae.Status != 401 {
 		t.Fatalf("wrong secret: err = %v", err)
+	}
+	if seen.Load() != 4 {
+		t.Errorf("%d requests, want 4 (no retry of a refused one)", seen.Load())
 	}
 }
 

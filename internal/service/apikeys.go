@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/store"
@@ -18,11 +19,15 @@ func (s *Users) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]st
 	return s.store.ListAPIKeys(ctx, u.ID)
 }
 
-// CreateAPIKey generates a key pair for uid, within the user's quota.
-func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string) (*store.APIKey, error) {
+// CreateAPIKey generates a key pair for uid, within the user's quota. A
+// non-zero expires must be in the future: the key authenticates nothing from then on.
+func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string, expires time.Time) (*store.APIKey, error) {
 	u, err := s.apiKeyOwner(ctx, p, uid)
 	if err != nil {
 		return nil, err
+	}
+	if !expires.IsZero() && !expires.After(s.now()) {
+		return nil, invalid("apikey.expires", "expires: %s is not in the future", expires.UTC().Format(time.RFC3339))
 	}
 	keys, err := s.store.ListAPIKeys(ctx, u.ID)
 	if err != nil {
@@ -39,7 +44,7 @@ func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, descr
 	if err != nil {
 		return nil, err
 	}
-	k := &store.APIKey{UserID: u.ID, Name: name, Description: description, PublicKey: pub, SecretKey: secret}
+	k := &store.APIKey{UserID: u.ID, Name: name, Description: description, PublicKey: pub, SecretKey: secret, Expires: expires}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		return nil, fmt.Errorf("create api key: %w", err)
 	}
@@ -93,7 +98,12 @@ func (s *Users) DeleteAPIKey(ctx context.Context, p *Principal, uid string, id i
 	return nil
 }
 
+// apiKeyOwner is the account whose keys p manages. Managing keys, listing
+// them included, needs the password: a key must not mint or find other keys.
 func (s *Users) apiKeyOwner(ctx context.Context, p *Principal, uid string) (*store.User, error) {
+	if err := requirePassword(p); err != nil {
+		return nil, err
+	}
 	if !p.Has(auth.APIKeyAccess) {
 		return nil, forbidden("entitlement", "the entitlement %q is required for this operation", auth.APIKeyAccess)
 	}

@@ -63,7 +63,7 @@ func (s *Users) Authenticate(ctx context.Context, login, password string) (*Prin
 	if id, ok := s.auth.get(login, password, s.now()); ok {
 		u, err := s.store.GetUser(ctx, login)
 		if err == nil && u.ID == id && u.Active {
-			return principalOf(u), nil
+			return passwordPrincipal(u), nil
 		}
 	}
 	u, err := s.store.GetUser(ctx, login)
@@ -74,38 +74,43 @@ func (s *Users) Authenticate(ctx context.Context, login, password string) (*Prin
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if err := auth.CheckPassword(u.PasswordHash, password); err != nil {
+	// A disabled account answers exactly as a wrong password does: telling them
+	// apart would confirm the password to whoever tries it.
+	if err := auth.CheckPassword(u.PasswordHash, password); err != nil || !u.Active {
 		return nil, forbidden("auth.failed", "wrong login or password")
 	}
-	if !u.Active {
-		return nil, forbidden("auth.inactive", "the account %q is disabled", login)
-	}
 	s.auth.put(login, password, u.ID, s.now())
-	return principalOf(u), nil
+	return passwordPrincipal(u), nil
 }
 
-// APIKeySecret returns the owner and secret of an API public key, for signature checks.
-func (s *Users) APIKeySecret(ctx context.Context, publicKey string) (*Principal, string, error) {
+// passwordPrincipal is the principal of u once its password is verified.
+func passwordPrincipal(u *store.User) *Principal {
+	p := principalOf(u)
+	p.password = true
+	return p
+}
+
+// APIKeySecret returns the owner and the key pair of an API public key, for
+// signature checks (the caller checks the signature, then Expired). A key of a
+// disabled account is unknown.
+func (s *Users) APIKeySecret(ctx context.Context, publicKey string) (*Principal, *store.APIKey, error) {
 	k, err := s.store.GetAPIKeyByPublic(ctx, publicKey)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", forbidden("auth.apikey", "unknown API key")
+		return nil, nil, forbidden("auth.apikey", "unknown API key")
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("api key: %w", err)
+		return nil, nil, fmt.Errorf("api key: %w", err)
 	}
 	users, err := s.store.ListUsers(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("api key owner: %w", err)
+		return nil, nil, fmt.Errorf("api key owner: %w", err)
 	}
 	for i := range users {
-		if users[i].ID == k.UserID {
-			if !users[i].Active {
-				return nil, "", forbidden("auth.inactive", "the account %q is disabled", users[i].Login)
-			}
-			return principalOf(&users[i]), k.SecretKey, nil
+		if users[i].ID == k.UserID && users[i].Active {
+			return principalOf(&users[i]), k, nil
 		}
 	}
-	return nil, "", forbidden("auth.apikey", "unknown API key")
+	return nil, nil, forbidden("auth.apikey", "unknown API key")
 }
 
 // GetUser returns the account uid (self or, for an administrator, anyone).
@@ -135,6 +140,9 @@ type NewUser struct {
 // CreateUser creates an account (needs user_create or user_administrate).
 // When no password is given one is generated and returned.
 func (s *Users) CreateUser(ctx context.Context, p *Principal, in NewUser) (*store.User, string, error) {
+	if err := requirePassword(p); err != nil {
+		return nil, "", err
+	}
 	if !p.Has(auth.UserCreate) && !p.Has(auth.UserAdministrate) {
 		return nil, "", forbidden("user.create", "the entitlement %q is required to create users", auth.UserCreate)
 	}
@@ -184,6 +192,9 @@ type UserUpdate struct {
 
 // UpdateUser changes an account: the user themselves (user_profile_edit) or an administrator.
 func (s *Users) UpdateUser(ctx context.Context, p *Principal, uid string, in UserUpdate) (*store.User, error) {
+	if err := requirePassword(p); err != nil {
+		return nil, err
+	}
 	u, err := s.targetUser(ctx, p, uid)
 	if err != nil {
 		return nil, err
@@ -222,6 +233,9 @@ func (s *Users) UpdateUser(ctx context.Context, p *Principal, uid string, in Use
 
 // SetRoles replaces the roles of uid (needs user_create).
 func (s *Users) SetRoles(ctx context.Context, p *Principal, uid string, roles []string) (*store.User, error) {
+	if err := requirePassword(p); err != nil {
+		return nil, err
+	}
 	if !p.Has(auth.UserCreate) {
 		return nil, forbidden("user.roles", "the entitlement %q is required to change roles", auth.UserCreate)
 	}

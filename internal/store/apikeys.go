@@ -2,26 +2,30 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 )
 
-const apiKeyColumns = `id, user_id, name, description, public_key, secret_key, created, modified`
+const apiKeyColumns = `id, user_id, name, description, public_key, secret_key, expires, created, modified`
 
-// CreateAPIKey inserts k, setting ID, Created and Modified. ErrConflict when the
-// public key exists, ErrNotFound when the user does not.
+// CreateAPIKey inserts k, setting ID, Created and Modified (and truncating
+// Expires as every stored time is). ErrConflict when the public key exists,
+// ErrNotFound when the user does not.
 func (s *SQL) CreateAPIKey(ctx context.Context, k *APIKey) error {
 	op := fmt.Sprintf("create api key %q for user %d", k.Name, k.UserID)
 	now := s.stamp()
+	expires := sql.NullTime{Time: k.Expires.UTC().Truncate(time.Microsecond), Valid: !k.Expires.IsZero()}
 	var id int64
 	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO api_keys
-		(user_id, name, description, public_key, secret_key, created, modified)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		k.UserID, k.Name, k.Description, k.PublicKey, k.SecretKey, now, now,
+		(user_id, name, description, public_key, secret_key, expires, created, modified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		k.UserID, k.Name, k.Description, k.PublicKey, k.SecretKey, expires, now, now,
 	).Scan(&id)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
-	k.ID, k.Created, k.Modified = id, now, now
+	k.ID, k.Expires, k.Created, k.Modified = id, utcOrZero(expires), now, now
 	return nil
 }
 
@@ -88,10 +92,11 @@ func (s *SQL) DeleteAPIKey(ctx context.Context, userID, id int64) error {
 
 func scanAPIKey(r rowScanner) (*APIKey, error) {
 	var k APIKey
-	err := r.Scan(&k.ID, &k.UserID, &k.Name, &k.Description, &k.PublicKey, &k.SecretKey, &k.Created, &k.Modified)
+	var expires sql.NullTime
+	err := r.Scan(&k.ID, &k.UserID, &k.Name, &k.Description, &k.PublicKey, &k.SecretKey, &expires, &k.Created, &k.Modified)
 	if err != nil {
 		return nil, err
 	}
-	k.Created, k.Modified = k.Created.UTC(), k.Modified.UTC()
+	k.Expires, k.Created, k.Modified = utcOrZero(expires), k.Created.UTC(), k.Modified.UTC()
 	return &k, nil
 }

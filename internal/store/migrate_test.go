@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/store/pgtest"
 	"github.com/pressly/goose/v3"
@@ -19,8 +20,8 @@ func TestPostgresMigrationsDownUp(t *testing.T) {
 	testMigrationsDownUp(t, pgtest.Start(t))
 }
 
-// testMigrationsDownUp rolls the latest migration back and forth over existing
-// rows, then the whole schema: every Down undoes its Up.
+// testMigrationsDownUp rolls the latest two migrations back and forth over
+// existing rows, then the whole schema: every Down undoes its Up.
 func testMigrationsDownUp(t *testing.T, dsn string) {
 	ctx := t.Context()
 	s, err := Open(ctx, dsn, nil)
@@ -55,9 +56,21 @@ func testMigrationsDownUp(t *testing.T, dsn string) {
 	if err := s.CreateScannedInstance(ctx, in); err != nil {
 		t.Fatal(err)
 	}
+	key := &APIKey{UserID: u.ID, PublicKey: "pub", SecretKey: "sec", Expires: time.Now().Add(time.Hour)}
+	if err := s.CreateAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 
+	// 00004: the key stays, without its expiry; up again it never expires.
 	if _, err := p.Down(ctx); err != nil {
 		t.Fatalf("down one version: %v", err)
+	}
+	if _, err := s.GetAPIKeyByPublic(ctx, "pub"); err == nil {
+		t.Error("api_keys.expires survived its migration's Down")
+	}
+	// 00003.
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("down two versions: %v", err)
 	}
 	if _, err := s.ListScannedInstances(ctx, u.ID, ""); err == nil {
 		t.Error("scanned_instances survived its migration's Down")
@@ -68,6 +81,9 @@ func testMigrationsDownUp(t *testing.T, dsn string) {
 	got, err := s.GetImage(ctx, img.ID)
 	if err != nil || len(got.Fidelity) != 0 || got.ScanID != 1 {
 		t.Errorf("image after down and up = %+v, %v", got, err)
+	}
+	if k, err := s.GetAPIKeyByPublic(ctx, "pub"); err != nil || !k.Expires.IsZero() || k.SecretKey != "sec" {
+		t.Errorf("api key after down and up = %+v, %v", k, err)
 	}
 
 	if _, err := p.DownTo(ctx, 0); err != nil {

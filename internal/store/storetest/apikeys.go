@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kilnhq/kiln/internal/store"
@@ -13,7 +14,9 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) store.Store) {
 		s, ctx := open(t), t.Context()
 		alice, bob := newUser(t, ctx, s, "alice"), newUser(t, ctx, s, "bob")
 		k1 := &store.APIKey{UserID: alice.ID, Name: "ci", Description: "builds", PublicKey: "pub-1", SecretKey: "sec-1"}
-		k2 := &store.APIKey{UserID: alice.ID, Name: "laptop", PublicKey: "pub-2", SecretKey: "sec-2"}
+		// An expiry is kept to the microsecond, as every stored time, in UTC.
+		expires := time.Date(2031, 2, 3, 4, 5, 6, 7891, time.FixedZone("CET", 3600))
+		k2 := &store.APIKey{UserID: alice.ID, Name: "laptop", PublicKey: "pub-2", SecretKey: "sec-2", Expires: expires}
 		kb := &store.APIKey{UserID: bob.ID, Name: "bob", PublicKey: "pub-b", SecretKey: "sec-b"}
 		for _, k := range []*store.APIKey{k1, k2, kb} {
 			if err := s.CreateAPIKey(ctx, k); err != nil {
@@ -29,6 +32,9 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		if d := cmp.Diff(k1, got); d != "" {
 			t.Errorf("GetAPIKeyByPublic (-want +got):\n%s", d)
+		}
+		if want := expires.UTC().Truncate(time.Microsecond); !k2.Expires.Equal(want) || k2.Expires.Location() != time.UTC {
+			t.Errorf("CreateAPIKey set Expires %v, want %v", k2.Expires, want)
 		}
 		list, err := s.ListAPIKeys(ctx, alice.ID)
 		if err != nil {

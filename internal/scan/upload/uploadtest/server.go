@@ -35,8 +35,9 @@ type Server struct {
 	// data; default "scan.terminal".
 	TerminalID string
 
-	t   testing.TB
-	dir string
+	t        testing.TB
+	dir      string
+	verifier *auth.Verifier // as Kiln's server checks signatures
 
 	mu        sync.Mutex
 	nextID    int64
@@ -55,7 +56,8 @@ type instance struct {
 
 // NewServer starts a fake API for user/password; it stops with the test.
 func NewServer(t testing.TB, user, password string) *Server {
-	s := &Server{User: user, Password: password, t: t, dir: t.TempDir(), nextID: 100, scans: map[int64]*Scan{}}
+	s := &Server{User: user, Password: password, t: t, dir: t.TempDir(), nextID: 100, scans: map[int64]*Scan{},
+		verifier: &auth.Verifier{BasePath: "/api", Replay: auth.NewReplayGuard(1 << 12)}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serve)
 	srv := httptest.NewServer(mux)
@@ -165,12 +167,16 @@ func id(s string) int64 {
 // authenticate checks Basic or an API key signature as Kiln's server does; it
 // returns why a request is refused, or "".
 func (s *Server) authenticate(r *http.Request) string {
-	q := r.URL.Query()
-	if pub := q.Get("apiKey"); pub != "" {
-		full := "http://" + r.Host + r.URL.RequestURI()
-		if pub != s.PublicKey || s.SecretKey == "" ||
-			!auth.VerifyRequest(s.SecretKey, q.Get("signature"), "/api", r.URL.EscapedPath(), r.URL.RawQuery, full) {
+	signed, err := auth.ParseSigned(r.URL.RawQuery)
+	if err != nil {
+		return err.Error()
+	}
+	if signed != nil {
+		if signed.PublicKey != s.PublicKey || s.SecretKey == "" {
 			return "unknown API key or bad signature"
+		}
+		if err := s.verifier.Verify(r, signed, s.SecretKey); err != nil {
+			return err.Error()
 		}
 		return ""
 	}
