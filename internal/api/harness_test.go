@@ -30,6 +30,7 @@ type env struct {
 	st  *store.SQL
 	svc *service.Services
 	gen *standIn
+	dir string // the data directory (database, uploads, artifacts)
 }
 
 func newEnv(t *testing.T) *env {
@@ -37,7 +38,8 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := &standIn{}
-	node, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
+	dir := t.TempDir()
+	node, err := app.Open(ctx, app.Config{DataDir: dir, APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
 		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
 		JobTimeout: time.Minute, Generator: gen, Logger: log})
 	if err != nil {
@@ -64,7 +66,7 @@ func newEnv(t *testing.T) *env {
 	if err := node.Store.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, xml: map[string][]byte{}}
+	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, dir: dir, xml: map[string][]byte{}}
 	// One xmllint run per test validates every XML document the test received.
 	t.Cleanup(func() {
 		if len(e.xml) > 0 {
