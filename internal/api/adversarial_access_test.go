@@ -121,7 +121,7 @@ func TestAdversarialCrossUser(t *testing.T) {
 	w.bob.do("GET", "/users/bob/images/status?img="+q(img), "").expect(200).lacks("alice")
 	e.unchanged("alice", alice)
 	e.unchanged("bob", bob)
-	e.sameDisk(disk)
+	e.sameDisk(e.dir, disk)
 }
 
 // TestAdversarialSharedRoutes: the routes outside /users/{uid} serve the

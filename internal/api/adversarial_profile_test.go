@@ -25,13 +25,10 @@ type hostile struct {
 	today string
 }
 
-// in returns a copy of c reporting to t: the harness fails the test its env
-// was made for, and a subtest needs its own.
+// in returns a copy of c reporting to t (see env.in).
 func (c *client) in(t *testing.T) *client {
-	e := *c.e
-	e.t = t
 	d := *c
-	d.e = &e
+	d.e = c.e.in(t)
 	return &d
 }
 

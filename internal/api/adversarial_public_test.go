@@ -56,7 +56,7 @@ func TestAdversarialPublicRoutes(t *testing.T) {
 		}
 	}
 	e.unchanged("alice", alice)
-	e.sameDisk(disk)
+	e.sameDisk(e.dir, disk)
 	// The keys were not spent: each still downloads, once.
 	for _, p := range []string{
 		"/users/alice/appliances/" + w.ids["aid"] + "/images/" + w.ids["itid"] + "/downloads?downloadId=" + applianceKey,

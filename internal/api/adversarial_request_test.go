@@ -95,16 +95,8 @@ func TestAdversarialScanImageRequests(t *testing.T) {
 // (none, while every request for it is refused).
 func (e *env) scanRows(t *testing.T, scanPath string) []any {
 	t.Helper()
-	id, err := strconv.ParseInt(scanPath[strings.LastIndex(scanPath, "/")+1:], 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	sc, err := e.st.GetScan(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := e.st.ListImages(ctx, store.ImageFilter{ScanID: id})
+	sc := e.scan(t, scanPath)
+	images, err := e.st.ListImages(context.Background(), store.ImageFilter{ScanID: sc.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

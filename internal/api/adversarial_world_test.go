@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,7 +122,8 @@ func (e *env) unchanged(login string, before holdings) {
 }
 
 // diskState lists every file and directory under root but the database's own
-// files, with type, size and modification time: what a probe must not change.
+// files, files with mode, size and modification time: what a probe must not
+// change.
 // skip leaves out further paths (relative to root).
 func diskState(t *testing.T, root string, skip ...string) map[string]string {
 	t.Helper()
@@ -143,6 +145,10 @@ func diskState(t *testing.T, root string, skip ...string) map[string]string {
 		if err != nil {
 			return err
 		}
+		if d.IsDir() {
+			out[rel] = st.Mode().String() // its entries are listed; its times change with theirs
+			return nil
+		}
 		out[rel] = fmt.Sprintf("%v %d %v", st.Mode(), st.Size(), st.ModTime().UnixNano())
 		return nil
 	})
@@ -152,10 +158,32 @@ func diskState(t *testing.T, root string, skip ...string) map[string]string {
 	return out
 }
 
-// sameDisk fails when the data directory differs from before.
-func (e *env) sameDisk(before map[string]string, skip ...string) {
+// sameDisk fails when the files under root differ from before.
+func (e *env) sameDisk(root string, before map[string]string, skip ...string) {
 	e.t.Helper()
-	if d := cmp.Diff(before, diskState(e.t, e.dir, skip...)); d != "" {
-		e.t.Errorf("the data directory changed (-before +after):\n%s", d)
+	if d := cmp.Diff(before, diskState(e.t, root, skip...)); d != "" {
+		e.t.Errorf("files under %s changed (-before +after):\n%s", root, d)
 	}
+}
+
+// in returns a copy of e reporting to t: the harness fails the test the env
+// was made for, and a subtest needs its own.
+func (e *env) in(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// scan reads the stored row of the scan at scanPath.
+func (e *env) scan(t *testing.T, scanPath string) *store.Scan {
+	t.Helper()
+	id, err := strconv.ParseInt(scanPath[strings.LastIndex(scanPath, "/")+1:], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := e.st.GetScan(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
 }
