@@ -83,6 +83,7 @@ type client struct {
 	e          *env
 	user, pass string
 	json       bool // Accept and Content-Type JSON instead of XML
+	unsized    bool // bodies go without a Content-Length (chunked)
 }
 
 func (e *env) as(user, pass string) *client { return &client{e: e, user: user, pass: pass} }
@@ -90,6 +91,9 @@ func (e *env) admin() *client               { return e.as("admin", adminPassword
 func (e *env) anonymous() *client           { return &client{e: e} }
 
 func (c *client) withJSON() *client { d := *c; d.json = true; return &d }
+
+// withoutLength sends bodies chunked: only the server's own count can stop them.
+func (c *client) withoutLength() *client { d := *c; d.unsized = true; return &d }
 
 // reply is a response, with its body read.
 type reply struct {
@@ -112,6 +116,9 @@ func (c *client) doRaw(method, path, body string, hdr map[string]string) *reply 
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
+	}
+	if c.unsized && rd != nil {
+		rd = io.MultiReader(rd) // a reader of unknown length
 	}
 	req, err := http.NewRequest(method, c.e.srv.URL+"/api"+path, rd)
 	if err != nil {
