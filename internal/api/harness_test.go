@@ -30,6 +30,7 @@ type env struct {
 	st  *store.SQL
 	svc *service.Services
 	gen *standIn
+	dir string // the data directory (database, uploads, artifacts)
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,7 +44,8 @@ func newEnvWith(t *testing.T, set func(*app.Config)) *env {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := &standIn{}
-	cfg := app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
+	dir := t.TempDir()
+	cfg := app.Config{DataDir: dir, APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
 		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
 		JobTimeout: time.Minute, Generator: gen, Logger: log}
 	set(&cfg)
@@ -72,7 +74,7 @@ func newEnvWith(t *testing.T, set func(*app.Config)) *env {
 	if err := node.Store.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, xml: map[string][]byte{}}
+	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, dir: dir, xml: map[string][]byte{}}
 	// One xmllint run per test validates every XML document the test received.
 	t.Cleanup(func() {
 		if len(e.xml) > 0 {
@@ -89,6 +91,7 @@ type client struct {
 	e          *env
 	user, pass string
 	json       bool // Accept and Content-Type JSON instead of XML
+	unsized    bool // bodies go without a Content-Length (chunked)
 }
 
 func (e *env) as(user, pass string) *client { return &client{e: e, user: user, pass: pass} }
@@ -96,6 +99,9 @@ func (e *env) admin() *client               { return e.as("admin", adminPassword
 func (e *env) anonymous() *client           { return &client{e: e} }
 
 func (c *client) withJSON() *client { d := *c; d.json = true; return &d }
+
+// withoutLength sends bodies chunked: only the server's own count can stop them.
+func (c *client) withoutLength() *client { d := *c; d.unsized = true; return &d }
 
 // reply is a response, with its body read.
 type reply struct {
@@ -118,6 +124,9 @@ func (c *client) doRaw(method, path, body string, hdr map[string]string) *reply 
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
+	}
+	if c.unsized && rd != nil {
+		rd = io.MultiReader(rd) // a reader of unknown length
 	}
 	req, err := http.NewRequest(method, c.e.srv.URL+"/api"+path, rd)
 	if err != nil {
