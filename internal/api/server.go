@@ -25,7 +25,11 @@ type Config struct {
 	// /resources/uforge-scan.bin (where hammr fetches it) and
 	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs.
 	AgentPath string
-	Logger    *slog.Logger
+	// TrustForwardedFor makes the client address that login limits count
+	// the last one of X-Forwarded-For: set it only behind a proxy that
+	// appends the peer's address there, or any client could pick its own.
+	TrustForwardedFor bool
+	Logger            *slog.Logger
 }
 
 // Server serves the API.
