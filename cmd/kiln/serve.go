@@ -20,6 +20,7 @@ import (
 
 type serveOptions struct {
 	nodeFlags
+	login        loginFlags
 	listen       string
 	publicURL    string
 	apiVersion   string
@@ -54,6 +55,7 @@ generated one that is printed once.`,
 	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	o.login.register(f)
 	return cmd
 }
 
@@ -67,6 +69,10 @@ func newLogger(level string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, o serveOptions) error {
 	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	login, err := o.login.policy()
 	if err != nil {
 		return err
 	}
@@ -85,7 +91,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		CacheDir: o.cacheDir, Logger: log,
+		CacheDir: o.cacheDir, Login: login, TrustForwardedFor: o.login.trustForwardedFor, Logger: log,
 	})
 	if err != nil {
 		return err
