@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,7 +382,7 @@ func TestCLIExitCode(t *testing.T) {
 // adminPrincipal signs in as admin with the password: creating users needs it.
 func adminPrincipal(t *testing.T, n *testNode) *service.Principal {
 	t.Helper()
-	p, err := n.node.Services.Users.Authenticate(context.Background(), "admin", testAdminPassword)
+	p, err := n.node.Services.Users.Authenticate(context.Background(), "admin", testAdminPassword, netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}

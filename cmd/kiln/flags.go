@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/kilnhq/kiln/internal/service"
 )
 
 // nodeFlags are the flags kiln serve, kiln worker and kiln build share. Each is
@@ -103,4 +105,37 @@ func (t *tlsFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&t.tlsCert, "tls-cert", "", "PEM certificate (with its chain) to serve HTTPS with; needs --tls-key")
 	f.StringVar(&t.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.BoolVar(&t.insecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --listen address (credentials cross the network in clear text)")
+}
+
+// loginFlags are kiln serve's limits on password checks (service.LoginPolicy),
+// and whether to believe a proxy about client addresses.
+type loginFlags struct {
+	maxChecks         int
+	perMinute         int
+	freeFailures      int
+	trustForwardedFor bool
+}
+
+func (l *loginFlags) register(f *pflag.FlagSet) {
+	f.IntVar(&l.maxChecks, "max-password-checks", 0,
+		"password checks (argon2id, ~19 MiB each) run at once; beyond, a login waits up to 1 s, then gets 503 (0: one less than the CPUs, 1 to 4)")
+	f.IntVar(&l.perMinute, "login-rate", 60,
+		"password checks one client address may start per minute (a burst of as many); beyond, 429")
+	f.IntVar(&l.freeFailures, "login-failures", 5,
+		"consecutive failed logins before a login is locked: 1 s, doubling with each further failure up to 5 min (429)")
+	f.BoolVar(&l.trustForwardedFor, "trust-forwarded-for", false,
+		"count login attempts against the last X-Forwarded-For address, not the peer's (only behind a proxy that sets it)")
+}
+
+// policy checks the values: a limit of 0 would lock everyone out.
+func (l *loginFlags) policy() (service.LoginPolicy, error) {
+	switch {
+	case l.maxChecks < 0:
+		return service.LoginPolicy{}, fmt.Errorf("--max-password-checks %d: must be 0 (automatic) or more", l.maxChecks)
+	case l.perMinute < 1:
+		return service.LoginPolicy{}, fmt.Errorf("--login-rate %d: must be at least 1", l.perMinute)
+	case l.freeFailures < 1:
+		return service.LoginPolicy{}, fmt.Errorf("--login-failures %d: must be at least 1", l.freeFailures)
+	}
+	return service.LoginPolicy{MaxChecks: l.maxChecks, ChecksPerMinute: l.perMinute, FreeFailures: l.freeFailures}, nil
 }

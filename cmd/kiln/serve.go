@@ -19,6 +19,7 @@ import (
 type serveOptions struct {
 	nodeFlags
 	tlsFlags
+	login        loginFlags
 	listen       string
 	publicURL    string
 	apiVersion   string
@@ -57,6 +58,7 @@ generated one that is printed once.`,
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.BoolVar(&o.legacySigs, "legacy-api-key-signatures", false,
 		"accept UForge's legacy API-key signatures (hammr's) for every method, not only GET and HEAD: they cover neither method nor body and can be replayed")
+	o.login.register(f)
 	return cmd
 }
 
@@ -70,6 +72,10 @@ func newLogger(level string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, o serveOptions) error {
 	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	login, err := o.login.policy()
 	if err != nil {
 		return err
 	}
@@ -88,7 +94,8 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		CacheDir: o.cacheDir, LegacyAPIKeySignatures: o.legacySigs, Logger: log,
+		CacheDir: o.cacheDir, LegacyAPIKeySignatures: o.legacySigs,
+		Login: login, TrustForwardedFor: o.login.trustForwardedFor, Logger: log,
 	})
 	if err != nil {
 		return err

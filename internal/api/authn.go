@@ -27,7 +27,7 @@ func (s *Server) authenticate(r *http.Request) (*service.Principal, error) {
 	if !ok {
 		return nil, unauthorized("authentication required: HTTP Basic or an API key signature")
 	}
-	p, err := s.users.Authenticate(r.Context(), login, password)
+	p, err := s.users.Authenticate(r.Context(), login, password, s.clientAddr(r))
 	if err != nil {
 		if se, ok := service.AsError(err); ok && se.Kind == service.KindForbidden {
 			return nil, unauthorized(se.Msg)

@@ -3,7 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/store"
@@ -16,6 +19,9 @@ type Error struct {
 	ID     string
 	Msg    string
 	Params []string
+	// RetryAfter, when set, is sent as Retry-After (whole seconds, at least
+	// one): how long a refused caller (429, 503) should wait.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.ID, e.Msg) }
@@ -46,6 +52,14 @@ func forbidden(entitlement string) *Error {
 func forbiddenUser(uid string) *Error {
 	return newError(http.StatusForbidden, "kiln.forbidden.user",
 		"you may not act on the resources of user %q", uid)
+}
+
+// retryAfter is the Retry-After value of e ("" for none).
+func (e *Error) retryAfter() string {
+	if e.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds()))))
 }
 
 func unauthorized(msg string) *Error {

@@ -164,6 +164,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if ra := e.retryAfter(); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
 	msg := e.Msg
 	body := &uforge.UForgeError{
 		LocalizedErrorMsg: &uforge.LocalizedMessage{Message: uforge.Str(msg), MessageID: uforge.Str(e.ID)},
@@ -191,11 +194,12 @@ func mapServiceError(err error) error {
 		service.KindForbidden:   http.StatusForbidden,
 		service.KindTooLarge:    http.StatusRequestEntityTooLarge,
 		service.KindUnavailable: http.StatusServiceUnavailable,
+		service.KindTooMany:     http.StatusTooManyRequests,
 	}[se.Kind]
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	return &Error{Status: status, ID: "kiln." + se.ID, Msg: se.Msg}
+	return &Error{Status: status, ID: "kiln." + se.ID, Msg: se.Msg, RetryAfter: se.RetryAfter}
 }
 
 // decode reads the request body into v, strictly, in the representation of

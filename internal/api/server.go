@@ -31,7 +31,11 @@ type Config struct {
 	// every method; without it, for GET and HEAD only (they cover neither the
 	// method nor the body, and never expire).
 	LegacyAPIKeySignatures bool
-	Logger                 *slog.Logger
+	// TrustForwardedFor makes the client address that login limits count
+	// the last one of X-Forwarded-For: set it only behind a proxy that
+	// appends the peer's address there, or any client could pick its own.
+	TrustForwardedFor bool
+	Logger            *slog.Logger
 }
 
 // Server serves the API.

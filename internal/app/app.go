@@ -21,6 +21,7 @@ import (
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/queue"
+	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -33,6 +34,11 @@ type Config struct {
 	MaxBodyBytes  int64
 	Mirrors       *distro.Mirrors
 	AdminPassword string // for the first start; "" generates one
+	// Login bounds password checks (concurrency, per address, per login).
+	Login service.LoginPolicy
+	// TrustForwardedFor counts login attempts against the address a proxy
+	// in front wrote last in X-Forwarded-For rather than the peer's.
+	TrustForwardedFor bool
 
 	RunWorkers    bool          // serving nodes: work generation jobs on this node too
 	Workers       int           // concurrent generations

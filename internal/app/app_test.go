@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -125,7 +126,7 @@ func TestServeCreatesAdmin(t *testing.T) {
 	if n.AdminPassword == "" || n.Handler == nil || n.Services.Images == nil {
 		t.Fatalf("first serve: password %q, handler %v", n.AdminPassword, n.Handler)
 	}
-	p, err := n.Services.Users.Authenticate(ctx, "admin", n.AdminPassword)
+	p, err := n.Services.Users.Authenticate(ctx, "admin", n.AdminPassword, netip.Addr{})
 	if err != nil || !p.IsAdmin() {
 		t.Fatalf("admin with the generated password: %+v, %v", p, err)
 	}
@@ -164,7 +165,7 @@ func TestServeAndWorkerNodes(t *testing.T) {
 	if err := api.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p, err := api.Services.Users.Authenticate(ctx, "admin", "admin-secret")
+	p, err := api.Services.Users.Authenticate(ctx, "admin", "admin-secret", netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a use-case failure; the API maps kinds to HTTP statuses.
@@ -15,6 +16,7 @@ const (
 	KindForbidden                   // 403
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503: try again later
+	KindTooMany                     // 429: this caller must slow down
 )
 
 // Error is a use-case failure with a stable id and a message meant for the user.
@@ -23,6 +25,9 @@ type Error struct {
 	ID   string // stable suffix of the messageId, e.g. "appliance.duplicate"
 	Msg  string
 	Err  error // optional cause, never shown to the user
+	// RetryAfter, when set, is how long the caller should wait before trying
+	// again (KindTooMany, KindUnavailable).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Msg }

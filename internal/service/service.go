@@ -24,6 +24,7 @@ import (
 type Config struct {
 	Logger *slog.Logger
 	Now    func() time.Time // defaults to time.Now
+	Login  LoginPolicy      // limits on password checks (Users)
 }
 
 // Queue runs generations durably (internal/queue). Nodes that run no

@@ -15,19 +15,17 @@ import (
 
 var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
-// dummyHash makes authentication of an unknown login cost as much as a known one.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0XUZ6j5g5F4i2Bq2oIY4V2x0Vc2n7m4u8f9k1l3p5r0"
-
 // Users holds the use cases of accounts: authentication, users, roles and
 // API keys, and the first administrator.
 type Users struct {
 	base
-	auth *authCache
+	auth  *authCache
+	guard *loginGuard
 }
 
 // NewUsers returns the account use cases on st.
 func NewUsers(st store.Store, cfg Config) *Users {
-	return &Users{base: newBase(st, cfg), auth: newAuthCache(5*time.Minute, 10000)}
+	return &Users{base: newBase(st, cfg), auth: newAuthCache(5*time.Minute, 10000), guard: newLoginGuard(cfg.Login)}
 }
 
 // Bootstrap creates the administrator `admin` when the database has no user.
@@ -46,7 +44,7 @@ func (s *Users) Bootstrap(ctx context.Context, password string) (created bool, g
 		}
 		password = generated
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return false, "", err
 	}
@@ -56,31 +54,6 @@ func (s *Users) Bootstrap(ctx context.Context, password string) (created bool, g
 		return false, "", fmt.Errorf("bootstrap: create admin: %w", err)
 	}
 	return true, generated, nil
-}
-
-// Authenticate checks Basic credentials.
-func (s *Users) Authenticate(ctx context.Context, login, password string) (*Principal, error) {
-	if id, ok := s.auth.get(login, password, s.now()); ok {
-		u, err := s.store.GetUser(ctx, login)
-		if err == nil && u.ID == id && u.Active {
-			return passwordPrincipal(u), nil
-		}
-	}
-	u, err := s.store.GetUser(ctx, login)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = auth.CheckPassword(dummyHash, password)
-		return nil, forbidden("auth.failed", "wrong login or password")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	// A disabled account answers exactly as a wrong password does: telling them
-	// apart would confirm the password to whoever tries it.
-	if err := auth.CheckPassword(u.PasswordHash, password); err != nil || !u.Active {
-		return nil, forbidden("auth.failed", "wrong login or password")
-	}
-	s.auth.put(login, password, u.ID, s.now())
-	return passwordPrincipal(u), nil
 }
 
 // passwordPrincipal is the principal of u once its password is verified.
@@ -169,7 +142,7 @@ func (s *Users) CreateUser(ctx context.Context, p *Principal, in NewUser) (*stor
 	} else if len(in.Password) < 6 {
 		return nil, "", invalid("user.password", "user/password: at least 6 characters are required")
 	}
-	hash, err := auth.HashPassword(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, "", err
 	}
@@ -220,10 +193,9 @@ func (s *Users) UpdateUser(ctx context.Context, p *Principal, uid string, in Use
 		if len(*in.Password) < 6 {
 			return nil, invalid("user.password", "user/password: at least 6 characters are required")
 		}
-		if u.PasswordHash, err = auth.HashPassword(*in.Password); err != nil {
+		if u.PasswordHash, err = s.hashPassword(ctx, *in.Password); err != nil {
 			return nil, err
 		}
-		s.auth.forget(u.ID)
 	}
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
