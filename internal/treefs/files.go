@@ -87,7 +87,7 @@ func (r *Root) writeFile(p string, data []byte, perm fs.FileMode, uid, gid int) 
 		return fmt.Errorf("write %s: is a directory: %w", p, unix.EISDIR)
 	}
 	var fd int
-	tmp, err := tempName(name, func(tmp string) (err error) {
+	tmp, err := TempName(".kiln-tmp-", func(tmp string) (err error) {
 		fd, err = unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		return err
 	})
@@ -121,16 +121,14 @@ func (r *Root) writeFile(p string, data []byte, perm fs.FileMode, uid, gid int) 
 	return nil
 }
 
-// tempName calls mk with fresh hidden names next to name until one is free.
-// The random part keeps a name left by a crashed run from colliding.
-func tempName(name string, mk func(tmp string) error) (string, error) {
+// TempName calls mk with fresh names (prefix and a random part) until one is
+// free, for a file made beside its final name and renamed over it. The random
+// part keeps a name left by a crashed run from colliding.
+func TempName(prefix string, mk func(tmp string) error) (string, error) {
 	var b [8]byte
 	for range 8 {
 		rand.Read(b[:])
-		tmp := ".kiln-" + hex.EncodeToString(b[:]) + "-" + name
-		if len(tmp) > 255 {
-			tmp = tmp[:255]
-		}
+		tmp := prefix + hex.EncodeToString(b[:])
 		err := mk(tmp)
 		if !errors.Is(err, unix.EEXIST) {
 			return tmp, err

@@ -116,7 +116,7 @@ func (r *Root) Symlink(target, p string) error {
 		return fmt.Errorf("symlink %s: %w", p, err)
 	}
 	defer unix.Close(dirfd)
-	tmp, err := tempName(name, func(tmp string) error { return unix.Symlinkat(target, dirfd, tmp) })
+	tmp, err := TempName(".kiln-tmp-", func(tmp string) error { return unix.Symlinkat(target, dirfd, tmp) })
 	if err == nil {
 		if err = unix.Renameat(dirfd, tmp, dirfd, name); err != nil {
 			unix.Unlinkat(dirfd, tmp, 0)
