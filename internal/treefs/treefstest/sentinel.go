@@ -5,11 +5,11 @@
 package treefstest
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -76,7 +76,7 @@ func (s *Sentinels) Check(t testing.TB) {
 }
 
 // snapshot describes every entry of every sentinel: type, mode, owner and,
-// for files, content.
+// for files, the content's digest.
 func (s *Sentinels) snapshot(t testing.TB) map[string]string {
 	t.Helper()
 	m := map[string]string{}
@@ -95,7 +95,7 @@ func (s *Sentinels) snapshot(t testing.TB) map[string]string {
 				if err != nil {
 					return err
 				}
-				desc += " " + strings.TrimSpace(string(data))
+				desc += fmt.Sprintf(" %d bytes, sha256 %x", len(data), sha256.Sum256(data))
 			}
 			m[p] = desc
 			return nil
