@@ -79,10 +79,11 @@ func (r *Root) Chmod(p string, mode fs.FileMode) error {
 
 // fchmod changes the mode of what the O_PATH descriptor fd names (fchmod(2)
 // refuses O_PATH descriptors): fchmodat2 with AT_EMPTY_PATH since Linux 6.6,
-// the descriptor's /proc link before. Neither resolves a path in the tree.
+// the descriptor's /proc link before (or where a seccomp filter refuses
+// fchmodat2 with EPERM). Neither resolves a path in the tree.
 func fchmod(fd int, mode uint32) error {
 	err := unix.Fchmodat(fd, "", mode, unix.AT_EMPTY_PATH)
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) {
 		err = unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0)
 	}
 	return err
