@@ -154,6 +154,12 @@ func TestInstallProfile(t *testing.T) {
 		`<rootUser><sshKeys><sshKey><publicKey>not a key</publicKey></sshKey></sshKeys></rootUser>`: "sshKeys",
 		`<kernelParameters>quiet "x</kernelParameters>`:                                             "kernelParameters",
 		`<colour>red</colour>`: "colour",
+		// A home or mount point under Debian's var/run -> /run would be made
+		// elsewhere than asked (issue 12): refused at once.
+		`<users><user><name>tenant</name><homeDir>/var/run/lock/kiln</homeDir></user></users>`: "users/user[0].home",
+		`<partitionAuto>false</partitionAuto><partitionTable><disks><disk><name>sda</name><size>10240</size><partitions>` +
+			`<partition><name>sda2</name><mpoint>/var/run/nologin</mpoint><fstype>ext4</fstype><size>100</size></partition>` +
+			`</partitions></disk></disks></partitionTable>`: "partitionTable/disks/disk[0]/partitions[0].mountPoint",
 	}
 	for frag, want := range bad {
 		c.do("PUT", base+"/installProfile", `<ns0:installProfile `+ns+`>`+frag+`</ns0:installProfile>`).uforgeError(400, want)

@@ -177,6 +177,9 @@ func TestScanBadReports(t *testing.T) {
 	raw("", `{"distribution":{"id":"fedora","versionId":"40"},"packages":[{"name":"x"}]}`).uforgeError(400, "Debian systems only")
 	raw("", string(scanReport(t, "10"))).uforgeError(400, "not supported")
 	raw("", `{"unknownField":1}`).uforgeError(400, "unknown field")
+	// An account whose home is under var/run -> /run (issue 12).
+	hostile := bytes.Replace(report, []byte(`"/home/ops"`), []byte(`"/var/run/lock/kiln"`), 1)
+	raw("", string(hostile)).uforgeError(400, "the scanned account ops cannot be recreated: home")
 	c.do("POST", "/users/alice/scannedinstances", `<ns0:scannedInstance `+ns+`><name>c7</name>
 		<distribution><name>CentOS</name><version>7</version></distribution></ns0:scannedInstance>`).uforgeError(400, "Debian")
 	c.do("GET", base, "").expect(200).has("<scans/>")

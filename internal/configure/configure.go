@@ -6,7 +6,9 @@
 // otherwise), because the compiled locale format belongs to the tree's glibc.
 //
 // Files are always replaced (new file + rename), never written in place: the tree
-// shares inodes with the base cache (see internal/rootfs).
+// shares inodes with the base cache (see internal/rootfs). Every path is resolved
+// inside the tree (internal/treefs), and the homes a profile names must not reach
+// through the tree's symlinks.
 package configure
 
 import (
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // Option adjusts Apply.
@@ -66,7 +69,12 @@ func Apply(ctx context.Context, root string, in spec.Install, opts ...Option) er
 		opt(&o)
 	}
 	fillDefaults(&in)
-	t := tree{root: root}
+	r, err := treefs.Open(root)
+	if err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	defer r.Close()
+	t := tree{r}
 	steps := []struct {
 		name string
 		fn   func() error

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // The fake tree: real files from a Debian 12 bootstrap (testdata/debian12, see
@@ -76,6 +77,16 @@ func fakeTree(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+func openTree(t *testing.T, root string) tree {
+	t.Helper()
+	r, err := treefs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return tree{r}
 }
 
 func mustChown(t *testing.T, p string, uid, gid int, mode fs.FileMode) {
@@ -363,7 +374,7 @@ func TestApplyCancelled(t *testing.T) {
 
 func TestEnableInLocaleGen(t *testing.T) {
 	root := fakeTree(t)
-	tr := tree{root: root}
+	tr := openTree(t, root)
 	if err := enableInLocaleGen(tr, "fr_FR.UTF-8 UTF-8"); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +408,8 @@ func TestWriteFileNeverWritesThroughHardLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(cache)
-	if err := hostname(tree{root: root}, "changed"); err != nil {
+	tr := openTree(t, root)
+	if err := hostname(tr, "changed"); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(cache)
@@ -408,7 +420,7 @@ func TestWriteFileNeverWritesThroughHardLinks(t *testing.T) {
 	if err := os.Link(filepath.Join(root, "etc/locale.gen"), filepath.Join(t.TempDir(), "x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := (tree{root: root}).unshare("/etc/locale.gen"); err != nil {
+	if err := tr.unshare("/etc/locale.gen"); err != nil {
 		t.Fatal(err)
 	}
 	var st = mustStatNlink(t, filepath.Join(root, "etc/locale.gen"))

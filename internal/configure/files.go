@@ -4,21 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"syscall"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
-// tree resolves paths inside the image tree. Every path it hands out stays under
-// root: configure never follows a symlink out of the tree, because the tree's
-// symlinks are absolute paths meant for the booted system, not for the host.
-type tree struct{ root string }
-
-// path maps an absolute in-image path ("/etc/hostname") to the host path.
-func (t tree) path(p string) string {
-	return filepath.Join(t.root, filepath.Clean("/"+p))
-}
+// tree is the image tree. Every path it is given is resolved inside the tree
+// (internal/treefs): the tree's symlinks are absolute paths meant for the
+// booted system (var/run -> /run), and must never lead a write, or a read
+// that ends up in the image, onto the host.
+type tree struct{ *treefs.Root }
 
 // owner is a numeric uid:gid.
 type owner struct{ uid, gid int }
@@ -29,48 +26,16 @@ var rootOwner = owner{0, 0}
 // a file shared with the base cache by a hard link is never written through, and
 // a reader never sees half a file. Parent directories are created root-owned 0755.
 func (t tree) writeFile(p string, data []byte, mode fs.FileMode, o owner) error {
-	full := t.path(p)
-	if err := t.mkdirAll(filepath.Dir(p), 0o755, rootOwner); err != nil {
+	if err := t.mkdirAll(path.Dir(p), 0o755, rootOwner); err != nil {
 		return err
 	}
-	if info, err := os.Lstat(full); err == nil && info.IsDir() {
-		return fmt.Errorf("write %s: is a directory", p)
-	}
-	f, err := os.CreateTemp(filepath.Dir(full), ".kiln-"+filepath.Base(full)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", p, err)
-	}
-	if err := f.Chown(o.uid, o.gid); err != nil {
-		return fmt.Errorf("chown %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := os.Rename(tmp, full); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	ok = true
-	return nil
+	return t.WriteFileOwned(p, data, mode, o.uid, o.gid)
 }
 
 // readFile reads an in-image file; a missing file reads as empty when optional.
 func (t tree) readFile(p string, optional bool) ([]byte, error) {
-	data, err := os.ReadFile(t.path(p))
-	if err != nil && optional && errors.Is(err, os.ErrNotExist) {
+	data, err := t.ReadFile(p)
+	if err != nil && optional && errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
@@ -79,71 +44,49 @@ func (t tree) readFile(p string, optional bool) ([]byte, error) {
 	return data, nil
 }
 
-// mkdirAll creates p and missing parents with mode and owner; existing
-// directories are left as they are.
+// mkdirAll creates p with mode and owner, and its missing parents root-owned
+// 0755. What exists is left as it is, a symlink to a directory included: the
+// tree's links lead inside the tree.
 func (t tree) mkdirAll(p string, mode fs.FileMode, o owner) error {
-	p = filepath.Clean("/" + p)
-	if p == "/" {
+	if info, err := t.Stat(p); err == nil && info.IsDir() {
 		return nil
 	}
-	full := t.path(p)
-	info, err := os.Lstat(full)
-	if err == nil {
-		if !info.IsDir() {
-			return fmt.Errorf("mkdir %s: exists and is not a directory", p)
-		}
-		return nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("mkdir %s: %w", p, err)
-	}
-	if err := t.mkdirAll(filepath.Dir(p), 0o755, rootOwner); err != nil {
+	if err := t.MkdirAll(path.Dir(path.Clean("/"+p)), 0o755); err != nil {
 		return err
 	}
 	return t.mkdir(p, mode, o)
 }
 
-// mkdir creates one directory and sets mode (not masked by umask) and owner.
+// mkdir creates one directory, or takes the one that is there (a symlink is
+// not one), and sets mode (not masked by umask) and owner.
 func (t tree) mkdir(p string, mode fs.FileMode, o owner) error {
-	full := t.path(p)
-	if err := os.Mkdir(full, mode); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("mkdir %s: %w", p, err)
+	if err := t.Mkdir(p, mode); errors.Is(err, fs.ErrExist) {
+		if info, err := t.Lstat(p); err != nil || !info.IsDir() {
+			return fmt.Errorf("mkdir %s: exists and is not a directory", p)
+		}
+		if err := t.Chmod(p, mode); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
 	}
-	if err := os.Chmod(full, mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", p, err)
-	}
-	if err := os.Lchown(full, o.uid, o.gid); err != nil {
-		return fmt.Errorf("chown %s: %w", p, err)
-	}
-	return nil
+	return t.Lchown(p, o.uid, o.gid)
 }
 
 // symlink makes p a symlink to target, replacing what was there.
-func (t tree) symlink(target, p string) error {
-	full := t.path(p)
-	tmp := filepath.Join(filepath.Dir(full), ".kiln-"+filepath.Base(full)+".lnk")
-	_ = os.Remove(tmp)
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("symlink %s: %w", p, err)
-	}
-	if err := os.Rename(tmp, full); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("symlink %s: %w", p, err)
-	}
-	return nil
-}
+func (t tree) symlink(target, p string) error { return t.Symlink(target, p) }
 
 // remove deletes p if it exists.
 func (t tree) remove(p string) error {
-	if err := os.Remove(t.path(p)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", p, err)
+	if err := t.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
 
 // exists reports whether p exists in the tree (not following a final symlink).
 func (t tree) exists(p string) bool {
-	_, err := os.Lstat(t.path(p))
+	_, err := t.Lstat(p)
 	return err == nil
 }
 
@@ -151,9 +94,8 @@ func (t tree) exists(p string) bool {
 // internal/rootfs), so that a tool that writes into p in place leaves the cache
 // alone.
 func (t tree) unshare(p string) error {
-	full := t.path(p)
-	info, err := os.Lstat(full)
-	if errors.Is(err, os.ErrNotExist) {
+	info, err := t.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
@@ -163,9 +105,9 @@ func (t tree) unshare(p string) error {
 	if !ok || !info.Mode().IsRegular() || st.Nlink < 2 {
 		return nil
 	}
-	data, err := os.ReadFile(full)
+	data, err := t.ReadFile(p)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p, err)
+		return err
 	}
 	return t.writeFile(p, data, info.Mode().Perm(), owner{int(st.Uid), int(st.Gid)})
 }

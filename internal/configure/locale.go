@@ -33,7 +33,7 @@ func locale(ctx context.Context, t tree, name string) error {
 	if err := t.unshare("/usr/lib/locale/locale-archive"); err != nil {
 		return err
 	}
-	if err := run.Run(ctx, inTree(t.root, "/usr/sbin/locale-gen")); err != nil {
+	if err := run.Run(ctx, inTree(t.Dir(), "/usr/sbin/locale-gen")); err != nil {
 		return fmt.Errorf("generate locale %s: %w", name, err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package configure
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/spec"
@@ -74,7 +73,7 @@ func configureSSH(t tree, in spec.Install) error {
 			return err
 		}
 	}
-	ents, err := os.ReadDir(t.path("/etc/ssh"))
+	ents, err := t.ReadDir("/etc/ssh")
 	if err != nil {
 		return fmt.Errorf("read /etc/ssh: %w", err)
 	}
@@ -115,7 +114,7 @@ func timezone(t tree, zone string) error {
 		return fmt.Errorf("invalid time zone %q", zone)
 	}
 	target := "/usr/share/zoneinfo/" + zone
-	info, err := os.Stat(t.path(target))
+	info, err := t.Stat(target)
 	if err != nil || !info.Mode().IsRegular() {
 		return fmt.Errorf("time zone %q: no zone file %s in the tree (is tzdata installed?)", zone, target)
 	}

@@ -1,11 +1,10 @@
 package configure
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,10 +43,18 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	}
 	var homes []homeJob
 	var sudoers []string
-	for _, su := range in.Users {
+	for i, su := range in.Users {
 		u, err := resolveUser(a, su)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", su.Name, err)
+		}
+		makesHome := !su.System || su.Home != ""
+		if makesHome {
+			// Checked before anything is written: a home through a link
+			// would be confined to the tree, but not where the profile says.
+			if err := t.CheckNoLinks(u.home); err != nil {
+				return fmt.Errorf("install.users[%d].home: %w", i, err)
+			}
 		}
 		if err := a.addUser(u, now); err != nil {
 			return err
@@ -57,7 +64,7 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 				return fmt.Errorf("user %s: %w", su.Name, err)
 			}
 		}
-		if !su.System || su.Home != "" {
+		if makesHome {
 			homes = append(homes, homeJob{u, su.SSHKeys})
 		}
 		if su.Sudo {
@@ -177,44 +184,56 @@ func makeHome(t tree, u newUser) error {
 	if err := t.mkdir(u.home, homeMode, o); err != nil {
 		return err
 	}
-	skel := t.path("/etc/skel")
-	return filepath.WalkDir(skel, func(p string, d fs.DirEntry, err error) error {
-		if os.IsNotExist(err) && p == skel {
-			return filepath.SkipDir
-		}
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(skel, p)
-		if rel == "." {
-			return nil
-		}
-		dst := path.Join(u.home, filepath.ToSlash(rel))
-		info, err := d.Info()
+	return copySkel(t, "/etc/skel", u.home, o)
+}
+
+// copySkel copies the directory src (/etc/skel, then its subdirectories) into
+// dst, everything owned by o. A tree without /etc/skel gives an empty home.
+func copySkel(t tree, src, dst string, o owner) error {
+	ents, err := t.ReadDir(src)
+	if errors.Is(err, fs.ErrNotExist) && src == "/etc/skel" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		from, to := path.Join(src, e.Name()), path.Join(dst, e.Name())
+		info, err := e.Info()
 		if err != nil {
 			return err
 		}
 		switch {
-		case d.IsDir():
-			return t.mkdir(dst, info.Mode().Perm(), o)
-		case d.Type().IsRegular():
-			data, err := os.ReadFile(p)
+		case e.IsDir():
+			if err := t.mkdir(to, info.Mode().Perm(), o); err != nil {
+				return err
+			}
+			if err := copySkel(t, from, to, o); err != nil {
+				return err
+			}
+		case e.Type().IsRegular():
+			data, err := t.ReadFile(from)
 			if err != nil {
 				return err
 			}
-			return t.writeFile(dst, data, info.Mode().Perm(), o)
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
+			if err := t.WriteFileOwned(to, data, info.Mode().Perm(), o.uid, o.gid); err != nil {
+				return err
+			}
+		case e.Type()&fs.ModeSymlink != 0:
+			target, err := t.Readlink(from)
 			if err != nil {
 				return err
 			}
-			if err := t.symlink(target, dst); err != nil {
+			if err := t.symlink(target, to); err != nil {
 				return err
 			}
-			return os.Lchown(t.path(dst), o.uid, o.gid)
+			if err := t.Lchown(to, o.uid, o.gid); err != nil {
+				return err
+			}
 		}
-		return nil // sockets, devices: nothing of the kind belongs in skel
-	})
+		// Sockets, devices: nothing of the kind belongs in skel.
+	}
+	return nil
 }
 
 // writeAuthorizedKeys writes ~/.ssh/authorized_keys (0600) in a 0700 ~/.ssh, both

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kilnhq/kiln/internal/run"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // Options is the input of Build.
@@ -79,7 +80,16 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	kernel, err := FindKernel(opts.RootDir)
+	tree, err := treefs.Open(opts.RootDir)
+	if err != nil {
+		return nil, fmt.Errorf("disk build: %w", err)
+	}
+	defer tree.Close()
+	// Before anything is written: a mount point through a link is refused.
+	if err := checkMounts(tree, dataMounts(layout)); err != nil {
+		return nil, fmt.Errorf("disk build: %w", err)
+	}
+	kernel, err := findKernel(tree)
 	if err != nil {
 		return nil, fmt.Errorf("disk build: %w", err)
 	}
@@ -88,8 +98,8 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 	if timeout == 0 {
 		timeout = 1
 	}
-	if err := writeTreeFiles(opts.RootDir, layout, GrubConfig{
-		Title: osTitle(opts.RootDir), RootUUID: root.UUID,
+	if err := writeTreeFiles(tree, layout, GrubConfig{
+		Title: osTitle(tree), RootUUID: root.UUID,
 		Kernel: kernel.Image, Initrd: kernel.Initrd,
 		KernelParams: opts.KernelParams, TimeoutSec: timeout,
 	}); err != nil {
@@ -149,7 +159,7 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 			cancel()
 		}
 	}()
-	fsErr := makeFilesystems(ctx, img, opts.Output, opts.RootDir, layout, progress, log)
+	fsErr := makeFilesystems(ctx, img, opts.Output, tree, layout, progress, log)
 	if fsErr != nil {
 		cancel()
 	}
@@ -176,14 +186,8 @@ func Build(ctx context.Context, opts Options) (res *Result, err error) {
 
 // makeFilesystems writes every partition's filesystem: extra mount points from
 // their detached subtrees, then root from the tree, then swap headers.
-func makeFilesystems(ctx context.Context, img *os.File, imgPath, rootDir string, l *Layout, progress func(int, string), log *slog.Logger) (err error) {
-	var mounts []string
-	for _, p := range l.Partitions {
-		if p.Role == RoleData {
-			mounts = append(mounts, p.MountPoint)
-		}
-	}
-	det, err := detachMounts(rootDir, mounts)
+func makeFilesystems(ctx context.Context, img *os.File, imgPath string, tree *treefs.Root, l *Layout, progress func(int, string), log *slog.Logger) (err error) {
+	det, err := detachMounts(tree, dataMounts(l))
 	defer func() {
 		if det != nil {
 			if rerr := det.restore(); rerr != nil {
@@ -212,9 +216,9 @@ func makeFilesystems(ctx context.Context, img *os.File, imgPath, rootDir string,
 	base := allocated(imgPath)
 	go func() {
 		defer close(watched)
-		watchAllocation(watchCtx, imgPath, base, treeBytes(rootDir), start, 89, "writing root filesystem", progress)
+		watchAllocation(watchCtx, imgPath, base, treeBytes(tree.Dir()), start, 89, "writing root filesystem", progress)
 	}()
-	err = makeExt(ctx, imgPath, *l.Root(), rootDir)
+	err = makeExt(ctx, imgPath, *l.Root(), tree.Dir())
 	stopWatch()
 	<-watched // no progress call may follow the next one, nor run concurrently with it
 	if err != nil {
@@ -233,28 +237,23 @@ func makeFilesystems(ctx context.Context, img *os.File, imgPath, rootDir string,
 }
 
 // writeTreeFiles writes /etc/fstab and /boot/grub/grub.cfg into the root tree
-// and creates /boot/efi, before the filesystems are made from it.
-func writeTreeFiles(rootDir string, l *Layout, g GrubConfig) error {
-	for _, d := range []string{"etc", "boot/grub", "boot/efi"} {
-		if err := os.MkdirAll(filepath.Join(rootDir, d), 0o755); err != nil {
-			return fmt.Errorf("disk build: create /%s: %w", d, err)
+// and creates /boot/efi, before the filesystems are made from it. A file is
+// replaced, never written through: the tree's may be a symlink.
+func writeTreeFiles(tree *treefs.Root, l *Layout, g GrubConfig) error {
+	for _, d := range []string{"/etc", "/boot/grub", "/boot/efi"} {
+		if err := tree.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("disk build: create %s: %w", d, err)
 		}
 	}
 	files := []struct {
 		path, data string
 	}{
-		{"etc/fstab", Fstab(l)},
-		{"boot/grub/grub.cfg", GrubCfg(g)},
+		{"/etc/fstab", Fstab(l)},
+		{"/boot/grub/grub.cfg", GrubCfg(g)},
 	}
 	for _, f := range files {
-		p := filepath.Join(rootDir, f.path)
-		// Replace rather than write through: the tree's file may be a symlink
-		// (to a path outside the tree, seen from the host).
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("disk build: replace /%s: %w", f.path, err)
-		}
-		if err := os.WriteFile(p, []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("disk build: write /%s: %w", f.path, err)
+		if err := tree.WriteFile(f.path, []byte(f.data), 0o644); err != nil {
+			return fmt.Errorf("disk build: %w", err)
 		}
 	}
 	return nil

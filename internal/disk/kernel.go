@@ -1,12 +1,12 @@
 package disk
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // Kernel is the kernel and initrd found in a root tree (paths relative to the tree).
@@ -18,14 +18,28 @@ type Kernel struct {
 
 // FindKernel returns the newest /boot/vmlinuz-* of rootDir and its initrd.
 func FindKernel(rootDir string) (Kernel, error) {
-	matches, err := filepath.Glob(filepath.Join(rootDir, "boot", "vmlinuz-*"))
+	tree, err := treefs.Open(rootDir)
 	if err != nil {
 		return Kernel{}, fmt.Errorf("find kernel: %w", err)
 	}
+	defer tree.Close()
+	return findKernel(tree)
+}
+
+// findKernel looks in the tree's /boot, resolved inside the tree: a /boot
+// that is a symlink must not hand the host's kernel to the image.
+func findKernel(tree *treefs.Root) (Kernel, error) {
+	ents, err := tree.ReadDir("/boot")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Kernel{}, fmt.Errorf("find kernel: %w", err)
+	}
 	var best string
-	for _, m := range matches {
-		v := strings.TrimPrefix(filepath.Base(m), "vmlinuz-")
-		if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() {
+	for _, e := range ents {
+		v, ok := strings.CutPrefix(e.Name(), "vmlinuz-")
+		if !ok {
+			continue
+		}
+		if st, err := tree.Stat("/boot/" + e.Name()); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		if best == "" || versionLess(best, v) {
@@ -33,12 +47,12 @@ func FindKernel(rootDir string) (Kernel, error) {
 		}
 	}
 	if best == "" {
-		return Kernel{}, fmt.Errorf("find kernel: no /boot/vmlinuz-* in %s (is a linux-image package installed?)", rootDir)
+		return Kernel{}, fmt.Errorf("find kernel: no /boot/vmlinuz-* in %s (is a linux-image package installed?)", tree.Dir())
 	}
 	k := Kernel{Version: best, Image: "/boot/vmlinuz-" + best}
-	if _, err := os.Stat(filepath.Join(rootDir, "boot", "initrd.img-"+best)); err == nil {
+	if _, err := tree.Stat("/boot/initrd.img-" + best); err == nil {
 		k.Initrd = "/boot/initrd.img-" + best
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Kernel{}, fmt.Errorf("find initrd: %w", err)
 	}
 	return k, nil
@@ -77,16 +91,14 @@ func leadingRun(s string) string {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // osTitle returns PRETTY_NAME from the tree's os-release, for the menu entry.
-func osTitle(rootDir string) string {
-	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		f, err := os.Open(filepath.Join(rootDir, p))
+func osTitle(tree *treefs.Root) string {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		data, err := tree.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		defer f.Close()
-		s := bufio.NewScanner(f)
-		for s.Scan() {
-			if v, ok := strings.CutPrefix(s.Text(), "PRETTY_NAME="); ok {
+		for l := range strings.Lines(string(data)) {
+			if v, ok := strings.CutPrefix(strings.TrimRight(l, "\n"), "PRETTY_NAME="); ok {
 				return strings.Trim(v, `"'`)
 			}
 		}

@@ -13,9 +13,12 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kilnhq/kiln/internal/overlay"
 	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/spec"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // maxListed bounds each list of a fidelity report; the counts stay exact.
@@ -29,7 +32,12 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 		return nil, fmt.Errorf("open overlay: %w", err)
 	}
 	defer rc.Close()
-	names, err := readNames(tree)
+	root, err := treefs.Open(tree)
+	if err != nil {
+		return nil, fmt.Errorf("fidelity: %w", err)
+	}
+	defer root.Close()
+	names, err := readNames(root)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +52,7 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 			return nil
 		}
 		ff.Compared++
-		d, missing, err := compareEntry(tree, en, names)
+		d, missing, err := compareEntry(root, en, names)
 		switch {
 		case err != nil:
 			return err
@@ -71,15 +79,13 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 }
 
 // compareEntry looks en up in the tree. Parent directories are resolved
-// inside the tree, never through a symlink leading out of it.
-func compareEntry(tree string, en overlay.Entry, names accountNames) (*record.FileDiff, bool, error) {
-	p, err := overlay.ResolveInRoot(tree, en.Path)
-	if err != nil {
-		return nil, true, nil // a parent is missing or escapes: not in the image
-	}
-	st, err := os.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, true, nil
+// inside the tree, never through a symlink leading out of it: the report is
+// the tenant's to read, and must not describe the host's files.
+func compareEntry(tree *treefs.Root, en overlay.Entry, names accountNames) (*record.FileDiff, bool, error) {
+	st, err := tree.Lstat(en.Path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) ||
+		errors.Is(err, unix.EXDEV) || errors.Is(err, treefs.ErrConflict) {
+		return nil, true, nil // the path or a parent is missing, or leads nowhere: not in the image
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
@@ -92,7 +98,7 @@ func compareEntry(tree string, en overlay.Entry, names accountNames) (*record.Fi
 	}
 	switch en.Kind {
 	case "symlink":
-		target, err := os.Readlink(p)
+		target, err := tree.Readlink(en.Path)
 		if err != nil {
 			return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
 		}
@@ -101,7 +107,7 @@ func compareEntry(tree string, en overlay.Entry, names accountNames) (*record.Fi
 		}
 		return nil, false, nil // a symlink's mode and owner mean nothing
 	case "file":
-		sum, err := hashFile(p)
+		sum, err := hashFile(tree, en.Path)
 		if err != nil {
 			return nil, false, fmt.Errorf("fidelity: %s: %w", en.Path, err)
 		}
@@ -158,8 +164,8 @@ func setBits(m fs.FileMode) uint32 {
 	return b
 }
 
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
+func hashFile(tree *treefs.Root, p string) (string, error) {
+	f, err := tree.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return "", err
 	}
@@ -174,10 +180,10 @@ func hashFile(p string) (string, error) {
 // accountNames maps the tree's uids and gids to names.
 type accountNames struct{ users, groups map[int]string }
 
-func readNames(tree string) (accountNames, error) {
+func readNames(tree *treefs.Root) (accountNames, error) {
 	n := accountNames{users: map[int]string{}, groups: map[int]string{}}
 	for file, m := range map[string]map[int]string{"/etc/passwd": n.users, "/etc/group": n.groups} {
-		b, err := os.ReadFile(tree + file)
+		b, err := tree.ReadFile(file)
 		if err != nil {
 			return n, fmt.Errorf("fidelity: %w", err)
 		}

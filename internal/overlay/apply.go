@@ -2,8 +2,11 @@ package overlay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // ApplyOptions tunes Apply.
@@ -41,7 +44,7 @@ type ApplyResult struct {
 // wrapping ErrRejected.
 //
 // Nothing is ever written outside root. Each member's parents are resolved
-// inside root as a chroot would (see ResolveInRoot): merged /usr's
+// inside root as a chroot would (see internal/treefs): merged /usr's
 // bin -> usr/bin takes "bin/x" to usr/bin/x, and a symlink pointing out of
 // the tree leads back into it. Missing parents are created 0755, owned by
 // root. A member never writes through what the tree has: files, symlinks,
@@ -68,16 +71,18 @@ type ApplyResult struct {
 // and members.
 func Apply(ctx context.Context, r io.Reader, root string, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
-	rs, err := openResolver(root)
+	tree, err := treefs.Open(root)
 	if err != nil {
 		return res, fmt.Errorf("apply overlay: %w", err)
 	}
-	defer rs.close()
+	defer tree.Close()
+	w := tree.Walker()
+	defer w.Close()
 	rd, err := newReader(ctx, r, opts.Limits)
 	if err != nil {
 		return res, err
 	}
-	a := &applier{rd: rd, rs: rs, opts: opts, res: &res, inodes: make(map[pathKey]uint64)}
+	a := &applier{rd: rd, tree: tree, w: w, opts: opts, res: &res, inodes: make(map[pathKey]uint64)}
 	for {
 		e, err := rd.next()
 		if err == nil {
@@ -96,7 +101,8 @@ func Apply(ctx context.Context, r io.Reader, root string, opts ApplyOptions) (Ap
 // applier applies one archive's members.
 type applier struct {
 	rd   *reader
-	rs   *resolver
+	tree *treefs.Root
+	w    *treefs.Walker // the members' parents, resolved in tree order
 	opts ApplyOptions
 	res  *ApplyResult
 	// inodes are the inode numbers of the files extracted so far, by path
@@ -118,7 +124,10 @@ func (a *applier) apply(e *Entry) error {
 		return nil // next skips a file's content
 	}
 	dir, name := splitPath(e.Path)
-	pfd, prel, err := a.rs.dir(dir)
+	pfd, prel, err := a.w.Dir(dir)
+	if errors.Is(err, treefs.ErrConflict) {
+		return fmt.Errorf("apply %q: parent: %w: %w", e.Path, ErrConflict, err)
+	}
 	if err != nil {
 		return fmt.Errorf("apply %q: parent: %w", e.Path, err)
 	}
@@ -136,7 +145,7 @@ func (a *applier) apply(e *Entry) error {
 		err = a.fifo(e, pfd, name)
 	}
 	if a.stale {
-		a.rs.invalidate()
+		a.w.Forget()
 		a.stale = false
 	}
 	if err != nil {

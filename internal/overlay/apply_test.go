@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/kilnhq/kiln/internal/treefs/treefstest"
 )
 
 func applyBytes(t *testing.T, s sandbox, data []byte, opts ApplyOptions) (ApplyResult, error) {
@@ -348,29 +350,6 @@ func TestOwnersByName(t *testing.T) {
 	}
 }
 
-func TestResolveInRoot(t *testing.T) {
-	s := newSandbox(t)
-	s.mergedUsr(t)
-	s.mkdir(t, "etc/alternatives")
-	s.symlink(t, s.sentinel, "etc/out")
-	s.symlink(t, "../../usr/lib", "etc/alternatives/up")
-	for p, want := range map[string]string{
-		"/bin/ls":                   "usr/bin/ls",
-		"/lib/x/../y":               "usr/lib/y", // cleaned lexically first
-		"/etc/alternatives/up/libc": "usr/lib/libc",
-		"/bin":                      "bin", // the last component is not followed
-		"/":                         "",
-	} {
-		got, err := ResolveInRoot(s.root, p)
-		if err != nil || got != filepath.Join(s.root, want) {
-			t.Errorf("ResolveInRoot(%q) = %q, %v; want %q", p, got, err, filepath.Join(s.root, want))
-		}
-	}
-	if got, err := ResolveInRoot(s.root, "/etc/out/x"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("through a link out of the tree: %q, %v", got, err)
-	}
-}
-
 // A filesystem mounted in the tree (a /proc a chroot step left behind) is
 // neither written through nor retagged.
 func TestApplyMountPoints(t *testing.T) {
@@ -397,5 +376,24 @@ func TestApplyMountPoints(t *testing.T) {
 	}
 	if st := lstat(t, s.path("mnt/data")); st.Mode&0o7777 != 0o755 {
 		t.Errorf("mount root mode changed to %o", st.Mode&0o7777)
+	}
+}
+
+// Debian's absolute links (var/run -> /run …) are followed inside the tree:
+// members through them land in the tree, never on the host.
+func TestApplyThroughDebianLinks(t *testing.T) {
+	requireRoot(t)
+	s := newSandbox(t)
+	sentinels := treefstest.Plant(t, s.root, treefstest.DebianLinks...)
+	data := tarOf(t, reg("var/run/nologin", "no", 0o644), dirm("var/lock/kiln/", 0o700),
+		reg("usr/lib/ssl/private/key.pem", "key", 0o600), link("var/run/keep", "/etc/shadow"))
+	if _, err := applyBytes(t, s, data, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(sentinels.Inside("var/run"), "nologin"), filepath.Join(sentinels.Inside("var/lock"), "kiln"),
+		filepath.Join(sentinels.Inside("usr/lib/ssl/private"), "key.pem")} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("not applied inside the tree: %v", err)
+		}
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // OwnersByName returns an ApplyOptions.Owners that gives a member the uid
@@ -41,28 +42,19 @@ func OwnersByName(root string) (func(uname, gname string, uid, gid int) (int, in
 // readIDs reads name → id from the tree's /etc/<file> (passwd or group: the
 // id is the third field of both), resolving /etc inside the tree.
 func readIDs(root, file string) (map[string]int, error) {
-	r, err := openResolver(root)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	ids := map[string]int{}
-	etc, _, err := r.open("/etc", false)
-	if errors.Is(err, unix.ENOENT) {
-		return ids, nil
-	}
+	tree, err := treefs.Open(root)
 	if err != nil {
 		return nil, fmt.Errorf("owners: %w", err)
 	}
-	defer unix.Close(etc)
-	fd, err := unix.Openat(etc, file, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	defer tree.Close()
+	ids := map[string]int{}
+	f, err := tree.OpenFile("/etc/"+file, unix.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return ids, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("owners: open /etc/%s of %s: %w", file, root, err)
+		return nil, fmt.Errorf("owners: %s: %w", root, err)
 	}
-	f := os.NewFile(uintptr(fd), "/etc/"+file)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20) // group lines list members

@@ -1,13 +1,13 @@
 package overlay
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // The per-kind writers below work on the member's parent directory
@@ -67,7 +67,7 @@ func (a *applier) dir(e *Entry, pfd int, prel, name string) (kept bool, err erro
 	case errors.Is(err, unix.ENOENT):
 	case err != nil:
 		return false, fmt.Errorf("stat: %w", err)
-	case st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Dev != a.rs.dev:
+	case st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Dev != a.tree.Dev():
 		// stat sees the root of what is mounted there: changing its owner
 		// or mode would change another filesystem's.
 		return false, fmt.Errorf("a mount point, not changed: %w", ErrConflict)
@@ -78,7 +78,7 @@ func (a *applier) dir(e *Entry, pfd int, prel, name string) (kept bool, err erro
 		// tree's layout (merged /usr's lib -> usr/lib) outranks the
 		// scanned machine's, and the directory it leads to is not this
 		// member's to retag.
-		if fd, _, err := a.rs.step(pfd, prel, name, false); err == nil {
+		if fd, err := a.tree.DirAt(pfd, prel, name); err == nil {
 			unix.Close(fd)
 			return true, nil
 		}
@@ -124,7 +124,7 @@ func (a *applier) symlink(e *Entry, pfd int, name string) error {
 
 func (a *applier) hardlink(e *Entry, pfd int, name string) error {
 	tdir, tname := splitPath(e.LinkTarget)
-	tfd, _, err := a.rs.open(tdir, false)
+	tfd, err := a.tree.OpenDir(tdir)
 	if err != nil {
 		return fmt.Errorf("hard link target %q: %w", e.LinkTarget, err)
 	}
@@ -132,7 +132,7 @@ func (a *applier) hardlink(e *Entry, pfd int, name string) error {
 	var st unix.Stat_t
 	err = unix.Fstatat(tfd, tname, &st, unix.AT_SYMLINK_NOFOLLOW)
 	want, extracted := a.inodes[a.rd.idx.key(e.LinkTarget)]
-	if err != nil || !extracted || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != want || st.Dev != a.rs.dev {
+	if err != nil || !extracted || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != want || st.Dev != a.tree.Dev() {
 		return fmt.Errorf("hard link target %q is no longer the file this archive extracted there: %w", e.LinkTarget, ErrConflict)
 	}
 	if err := a.clearDir(pfd, name); err != nil {
@@ -247,17 +247,7 @@ func (a *applier) commit(pfd int, tmp, name string, e *Entry) error {
 	return nil
 }
 
-// withTempName calls mk with fresh hidden names until one is free. The
-// random part keeps a name left by a crashed run from colliding.
+// withTempName calls mk with fresh hidden names until one is free.
 func withTempName(mk func(tmp string) error) (string, error) {
-	var b [8]byte
-	for range 8 {
-		rand.Read(b[:])
-		tmp := ".kiln-overlay-" + hex.EncodeToString(b[:])
-		err := mk(tmp)
-		if !errors.Is(err, unix.EEXIST) {
-			return tmp, err
-		}
-	}
-	return "", errors.New("no free temporary name")
+	return treefs.TempName(".kiln-overlay-", mk)
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/kilnhq/kiln/internal/run"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // setupHook runs inside mmdebstrap before apt: it hard-links the release's .deb pool
@@ -117,10 +120,22 @@ func (b *Builder) touchFile(p string) {
 // harvestDebs moves the .debs apt left in the tree into the pool (rename: atomic, and
 // free on the same filesystem). Files the pool already has are dropped. An archive
 // that is still the pool's own inode was reused; any other one was downloaded.
-func harvestDebs(tree, pool string) (DebStats, error) {
+// The tree's paths are resolved inside it (internal/treefs): its packages come
+// from a mirror the tenant may choose, and may make apt's directories links.
+func harvestDebs(treeDir, poolDir string) (DebStats, error) {
 	var st DebStats
-	dir := filepath.Join(tree, "var/cache/apt/archives")
-	ents, err := os.ReadDir(dir)
+	tree, err := treefs.Open(treeDir)
+	if err != nil {
+		return st, err
+	}
+	defer tree.Close()
+	pool, err := treefs.Open(poolDir)
+	if err != nil {
+		return st, err
+	}
+	defer pool.Close()
+	const dir = "/var/cache/apt/archives"
+	ents, err := tree.ReadDir(dir)
 	if err != nil {
 		return st, err
 	}
@@ -128,25 +143,24 @@ func harvestDebs(tree, pool string) (DebStats, error) {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".deb") {
 			continue
 		}
-		src := filepath.Join(dir, e.Name())
-		dst := filepath.Join(pool, e.Name())
-		if dstInfo, err := os.Lstat(dst); err == nil {
-			if srcInfo, err := os.Lstat(src); err == nil && os.SameFile(srcInfo, dstInfo) {
+		src, dst := dir+"/"+e.Name(), "/"+e.Name()
+		if dstInfo, err := pool.Lstat(dst); err == nil {
+			if srcInfo, err := e.Info(); err == nil && os.SameFile(srcInfo, dstInfo) {
 				st.Reused++
 			} else {
 				st.Downloaded++
 			}
-			if err := os.Remove(src); err != nil {
+			if err := tree.Remove(src); err != nil {
 				return st, err
 			}
 			continue
 		}
 		st.Downloaded++
-		if err := os.Rename(src, dst); err != nil {
-			if err := copyFileAtomic(src, dst); err != nil {
+		if err := treefs.Rename(tree, src, pool, dst); err != nil {
+			if err := copyFileAtomic(tree, src, filepath.Join(poolDir, e.Name())); err != nil {
 				return st, err
 			}
-			if err := os.Remove(src); err != nil {
+			if err := tree.Remove(src); err != nil {
 				return st, err
 			}
 		}
@@ -154,26 +168,43 @@ func harvestDebs(tree, pool string) (DebStats, error) {
 	return st, nil
 }
 
-// copyFileAtomic copies src to dst through a temp file renamed into place, so a
-// reader of dst never sees a partial file.
-func copyFileAtomic(src, dst string) error {
-	data, err := os.ReadFile(src)
+// copyFileAtomic copies the tree's file src to dst through a temp file renamed into
+// place, so a reader of dst never sees a partial file.
+func copyFileAtomic(tree *treefs.Root, src, dst string) error {
+	in, err := tree.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	tmp := dst + ".tmp-" + fmt.Sprint(os.Getpid())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, dst)
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // stripAptCaches removes from the image tree what apt can fetch again: downloaded
 // archives, package lists and the binary caches. /var/lib/dpkg stays intact.
-func stripAptCaches(tree string) error {
+func stripAptCaches(treeDir string) error {
+	tree, err := treefs.Open(treeDir)
+	if err != nil {
+		return err
+	}
+	defer tree.Close()
 	var errs []error
 	clean := func(dir string, keep func(name string, isDir bool) bool) {
-		ents, err := os.ReadDir(filepath.Join(tree, dir))
+		ents, err := tree.ReadDir(dir)
 		if errors.Is(err, os.ErrNotExist) {
 			return
 		}
@@ -185,16 +216,16 @@ func stripAptCaches(tree string) error {
 			if keep(e.Name(), e.IsDir()) {
 				continue
 			}
-			if err := os.RemoveAll(filepath.Join(tree, dir, e.Name())); err != nil {
+			if err := tree.RemoveAll(dir + "/" + e.Name()); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	keepLockAndPartial := func(name string, isDir bool) bool { return name == "lock" || (isDir && name == "partial") }
-	clean("var/cache/apt/archives", keepLockAndPartial)
-	clean("var/lib/apt/lists", keepLockAndPartial)
-	clean("var/cache/apt", func(name string, isDir bool) bool { return isDir })
-	for _, d := range []string{"var/cache/apt/archives/partial", "var/lib/apt/lists/partial"} {
+	clean("/var/cache/apt/archives", keepLockAndPartial)
+	clean("/var/lib/apt/lists", keepLockAndPartial)
+	clean("/var/cache/apt", func(name string, isDir bool) bool { return isDir })
+	for _, d := range []string{"/var/cache/apt/archives/partial", "/var/lib/apt/lists/partial"} {
 		clean(d, func(string, bool) bool { return false })
 	}
 	return errors.Join(errs...)

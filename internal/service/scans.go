@@ -14,6 +14,8 @@ import (
 	"github.com/kilnhq/kiln/internal/debian"
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/record"
+	"github.com/kilnhq/kiln/internal/scan"
+	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
@@ -135,6 +137,16 @@ func decodeReport(data []byte) (*record.ScanReport, error) {
 	}
 	if len(rep.Packages) == 0 {
 		return nil, invalid("scan.report", "the scan report lists no installed package")
+	}
+	// The accounts an image of this scan recreates, with the check the build
+	// spec gets: a home under var/run -> /run would be made elsewhere.
+	for _, u := range scan.Install(&rep.Profile).Users {
+		if u.Home == "" {
+			continue // the default, /home/NAME
+		}
+		if err := spec.CheckTreePath(u.Home); err != nil {
+			return nil, invalid("scan.report", "the scanned account %s cannot be recreated: home: %v", u.Name, err)
+		}
 	}
 	return &rep, nil
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 
@@ -135,8 +136,8 @@ func (s *Spec) Validate() error {
 		if u.UID < 0 || u.UID > 65533 {
 			bad(f+".uid", "%d is out of range", u.UID)
 		}
-		if u.Home != "" && !mountRe.MatchString(u.Home) {
-			bad(f+".home", "%q is not an absolute path", u.Home)
+		if u.Home != "" {
+			checkTreePath(bad, f+".home", u.Home)
 		}
 		if u.Shell != "" && !mountRe.MatchString(u.Shell) {
 			bad(f+".shell", "%q is not an absolute path", u.Shell)
@@ -199,9 +200,7 @@ func validateDisk(bad func(string, string, ...any), d *Disk) {
 		f := fmt.Sprintf("install.disk.partitions[%d]", i)
 		switch p.FSType {
 		case "", "ext4", "ext3", "ext2", "xfs":
-			if !mountRe.MatchString(p.MountPoint) {
-				bad(f+".mountPoint", "%q is not an absolute path", p.MountPoint)
-			}
+			checkTreePath(bad, f+".mountPoint", p.MountPoint)
 			if mounts[p.MountPoint] {
 				bad(f+".mountPoint", "%q is used twice", p.MountPoint)
 			}
@@ -222,6 +221,38 @@ func validateDisk(bad func(string, string, ...any), d *Disk) {
 	}
 	if len(d.Partitions) > 0 && fixed+d.SwapMB+Overhead() > d.SizeMB {
 		bad("install.disk.partitions", "partitions (%d MiB) and swap do not fit on a %d MiB disk", fixed, d.SizeMB)
+	}
+}
+
+// outsideDirs are where a Debian system keeps symlinks out of the tree
+// (var/run -> /run, var/lock -> /run/lock) or mounts filesystems of its own at
+// boot (/run, /proc, /sys, /dev): a home or a mount point there would be made
+// somewhere else at build time, and hidden or lost at boot. The build checks
+// homes and mount points against the tree itself (internal/treefs); these are
+// refused at once.
+var outsideDirs = []string{"/var/run", "/var/lock", "/run", "/proc", "/sys", "/dev"}
+
+// CheckTreePath checks a directory a tenant names in the image (a home, a
+// mount point): absolute, clean (no "." or ".." component: what a path means
+// must not depend on the links it crosses), and not under outsideDirs.
+func CheckTreePath(p string) error {
+	if !mountRe.MatchString(p) {
+		return fmt.Errorf("%q is not an absolute path", p)
+	}
+	if path.Clean(p) != p {
+		return fmt.Errorf("%q has a \".\" or \"..\" component", p)
+	}
+	for _, d := range outsideDirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return fmt.Errorf("%q is under %s, a symlink or a filesystem of its own in a Debian system", p, d)
+		}
+	}
+	return nil
+}
+
+func checkTreePath(bad func(string, string, ...any), field, p string) {
+	if err := CheckTreePath(p); err != nil {
+		bad(field, "%v", err)
 	}
 }
 

@@ -32,3 +32,35 @@ func TestReleaseSpellings(t *testing.T) {
 		}
 	}
 }
+
+// Homes and mount points under Debian's outward links or boot-time
+// filesystems, or with a "." or ".." component, are refused with the field.
+func TestTreePaths(t *testing.T) {
+	valid := func() Spec {
+		s := Spec{Distribution: Distribution{Release: "12"}, Output: Output{Format: "raw"}}
+		s.Defaults()
+		return s
+	}
+	for _, home := range []string{"/var/run/lock/kiln", "/var/lock", "/run/user/x", "/proc/1", "/sys", "/dev/shm/x", "/home/../var/run", "/home/./x"} {
+		s := valid()
+		s.Install.Users = []User{{Name: "ops", Home: home}}
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "install.users[0].home: \""+home+"\"") {
+			t.Errorf("home %q: %v", home, err)
+		}
+	}
+	for _, mp := range []string{"/var/run/nologin", "/run", "/var/lock/x", "/srv/../run"} {
+		s := valid()
+		s.Install.Disk.Partitions = []Partition{{MountPoint: mp, SizeMB: 64}}
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "install.disk.partitions[0].mountPoint: \""+mp+"\"") {
+			t.Errorf("mount point %q: %v", mp, err)
+		}
+	}
+	for _, p := range []string{"/home/ops", "/srv/runner", "/var/lib/run", "/runs", "/devel"} {
+		s := valid()
+		s.Install.Users = []User{{Name: "ops", Home: p}}
+		s.Install.Disk.Partitions = []Partition{{MountPoint: p, SizeMB: 64}}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+}

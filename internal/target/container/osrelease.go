@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+	"syscall"
+
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // maxOSRelease bounds how much of os-release is read: the file is a few
@@ -16,31 +18,31 @@ import (
 const maxOSRelease = 64 << 10
 
 // readOSRelease reads the tree's os-release as systemd does: /etc first,
-// then /usr/lib. In Debian /etc/os-release is a symlink to
-// ../usr/lib/os-release; it is not followed, because a symlink in the tree
-// resolves on the host, so a link sends us to /usr/lib/os-release instead.
-// A tree with neither file gives an empty map.
+// then /usr/lib. Paths are resolved inside the tree (internal/treefs), so
+// Debian's /etc/os-release -> ../usr/lib/os-release is followed there and a
+// link never reads a file of the host into the image's metadata. Anything
+// but a regular file is skipped. A tree with neither file gives an empty map.
 func readOSRelease(root string) (map[string]string, error) {
-	for _, rel := range []string{"etc/os-release", "usr/lib/os-release"} {
-		path := filepath.Join(root, rel)
-		info, err := os.Lstat(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+	tree, err := treefs.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("read os-release: %w", err)
+	}
+	defer tree.Close()
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		f, err := tree.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENOTDIR) {
+			continue // missing, or a link that leads nowhere in the tree
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		if !info.Mode().IsRegular() {
-			continue
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
+			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
 		defer f.Close()
+		if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+			continue
+		}
 		vals, err := parseOSRelease(io.LimitReader(f, maxOSRelease))
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
+			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
 		return vals, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 
 	"github.com/kilnhq/kiln/internal/disk"
+	"github.com/kilnhq/kiln/internal/treefs"
 )
 
 // Packages are the Debian packages the tree must contain for a live boot: the
@@ -83,12 +84,17 @@ func start(ctx context.Context, in Input) (*job, error) {
 		return nil, fmt.Errorf("live: no /boot/initrd.img-%s in %s: a live boot needs live-boot's initramfs (install %v and run update-initramfs)", k.Version, root, Packages())
 	}
 	j := &job{in: in, root: root, version: k.Version, label: volumeID(in.Label), params: in.KernelParams}
+	tree, err := treefs.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("live: %w", err)
+	}
+	defer tree.Close()
 	// The tools are given these paths, so they must be the files themselves: a
 	// symlink in a tree may be absolute and would then name a file of the host.
-	if j.kernel, err = regularFile(root, k.Image); err != nil {
+	if j.kernel, err = regularFile(tree, k.Image); err != nil {
 		return nil, err
 	}
-	if j.initrd, err = regularFile(root, k.Initrd); err != nil {
+	if j.initrd, err = regularFile(tree, k.Initrd); err != nil {
 		return nil, err
 	}
 	if j.treeSize, err = treeSize(ctx, root); err != nil {
@@ -126,16 +132,20 @@ func (j *job) report(done int64, complete bool) {
 	j.in.Progress(done, total)
 }
 
-func regularFile(root, rel string) (string, error) {
-	p := filepath.Join(root, rel)
-	st, err := os.Lstat(p)
+// regularFile returns the host path of the tree's regular file p, which
+// neither is nor goes through a symlink: the host path then names that file.
+func regularFile(tree *treefs.Root, p string) (string, error) {
+	if err := tree.CheckNoLinks(p); err != nil {
+		return "", fmt.Errorf("live: %w", err)
+	}
+	st, err := tree.Lstat(p)
 	if err != nil {
 		return "", fmt.Errorf("live: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("live: %s in the tree is not a regular file", rel)
+		return "", fmt.Errorf("live: %s in the tree is not a regular file", p)
 	}
-	return p, nil
+	return filepath.Join(tree.Dir(), p), nil
 }
 
 // treeSize is the apparent size of the tree's regular files that go into the

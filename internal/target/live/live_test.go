@@ -343,7 +343,24 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := PXE(context.Background(), io.Discard, Input{Root: link, WorkDir: work}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	// Resolved inside the tree, those absolute links lead nowhere: the host's
+	// files they name are not even looked at.
+	if err := PXE(context.Background(), io.Discard, Input{Root: link, WorkDir: work}); err == nil || !strings.Contains(err.Error(), "no /boot/vmlinuz-*") {
+		t.Errorf("kernel symlinked out of the tree: error = %v", err)
+	}
+	// A link inside the tree is not handed to the tools either.
+	for _, n := range []string{"vmlinuz-6.1.0-x", "initrd.img-6.1.0-x"} {
+		if err := os.Remove(filepath.Join(link, "boot", n)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(link, "boot", "real-"+n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("real-"+n, filepath.Join(link, "boot", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := PXE(context.Background(), io.Discard, Input{Root: link, WorkDir: work}); err == nil || !strings.Contains(err.Error(), "is a symlink") {
 		t.Errorf("symlinked kernel: error = %v", err)
 	}
 	assertEmptyDir(t, work)
