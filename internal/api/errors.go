@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/store"
 )
@@ -15,6 +16,8 @@ type Error struct {
 	ID     string
 	Msg    string
 	Params []string
+	// RetryAfter, when set, is sent as Retry-After (whole seconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.ID, e.Msg) }

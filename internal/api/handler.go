@@ -170,6 +170,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if len(e.Params) > 0 {
 		body.LocalizedErrorMsg.Parameters = e.Params
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	s.writeResponse(w, r, negotiate(r.Header.Get("Accept")), &response{status: e.Status, body: body})
 }
 
@@ -186,11 +189,13 @@ func mapServiceError(err error) error {
 		service.KindForbidden:   http.StatusForbidden,
 		service.KindTooLarge:    http.StatusRequestEntityTooLarge,
 		service.KindUnavailable: http.StatusServiceUnavailable,
+		service.KindQuota:       http.StatusForbidden,
+		service.KindTooMany:     http.StatusTooManyRequests,
 	}[se.Kind]
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	return &Error{Status: status, ID: "kiln." + se.ID, Msg: se.Msg}
+	return &Error{Status: status, ID: "kiln." + se.ID, Msg: se.Msg, RetryAfter: se.RetryAfter}
 }
 
 // decode reads the request body into v, strictly, in the representation of

@@ -30,16 +30,23 @@ type env struct {
 	st  *store.SQL
 	svc *service.Services
 	gen *standIn
+	// dataDir is the node's data directory (database, artifacts, uploads).
+	dataDir string
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the server; opts change its configuration first.
+func newEnv(t *testing.T, opts ...func(*app.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gen := &standIn{}
-	node, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
+	cfg := app.Config{DataDir: t.TempDir(), APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
 		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
-		JobTimeout: time.Minute, Generator: gen, Logger: log})
+		JobTimeout: time.Minute, Generator: gen, Logger: log}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	node, err := app.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err := node.Store.ReplacePackages(ctx, 2, pkgs, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, xml: map[string][]byte{}}
+	e := &env{t: t, st: node.Store, svc: node.Services, gen: gen, xml: map[string][]byte{}, dataDir: cfg.DataDir}
 	// One xmllint run per test validates every XML document the test received.
 	t.Cleanup(func() {
 		if len(e.xml) > 0 {

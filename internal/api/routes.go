@@ -22,6 +22,8 @@ func (s *Server) routes() {
 		{"GET /users/{uid}/roles", authenticated, "", s.getUserRoles},
 		{"PUT /users/{uid}/roles", authenticated, auth.UserCreate, s.updateUserRoles},
 		{"GET /users/{uid}/orgs", authenticated, "", s.listUserOrgs},
+		{"GET /users/{uid}/quotas", authenticated, "", s.getQuotas},
+		{"PUT /users/{uid}/quotas", authenticated, auth.UserAdministrate, s.updateQuotas},
 		{"GET /entitlements", authenticated, auth.OrgAdministrate, s.listEntitlements},
 		{"GET /orgs", authenticated, "", s.listOrgs},
 		{"GET /orgs/{oid}", authenticated, "", s.getOrg},

@@ -35,6 +35,7 @@ type Server struct {
 	appliances *service.Appliances
 	images     *service.Images
 	scans      *service.Scans
+	quotas     *service.Quotas
 	cfg        Config
 	log        *slog.Logger
 	mux        *http.ServeMux
@@ -48,7 +49,7 @@ func New(svc *service.Services, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, quotas: svc.Quotas, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

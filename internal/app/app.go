@@ -21,6 +21,7 @@ import (
 	"github.com/kilnhq/kiln/internal/distro"
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/queue"
+	"github.com/kilnhq/kiln/internal/service"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -43,6 +44,11 @@ type Config struct {
 	Generator build.Engine
 	// MaxOverlayBytes bounds one scan overlay upload (0: the default, 64 GiB).
 	MaxOverlayBytes int64
+	// Quotas are the limits of users an administrator gave none of (zero
+	// fields: no limit).
+	Quotas service.QuotaDefaults
+	// DownloadKeyTTL is how long an unused download key works (0: a day).
+	DownloadKeyTTL time.Duration
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
 	// this binary, which is the agent (`kiln scan`).
 	Agent string

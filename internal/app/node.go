@@ -32,7 +32,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{core: c}
 	n.Services = service.New(c.Store, queueAdapter{c.Queue}, c.artifacts,
 		service.ScanConfig{UploadDir: filepath.Join(cfg.DataDir, "uploads"), MaxOverlayBytes: cfg.MaxOverlayBytes},
-		service.Config{Logger: c.log})
+		service.Config{Logger: c.log, Quotas: cfg.Quotas, DownloadKeyTTL: cfg.DownloadKeyTTL})
 	created, generated, err := n.Services.Users.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
 		_ = c.Close(ctx)

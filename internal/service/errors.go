@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a use-case failure; the API maps kinds to HTTP statuses.
@@ -15,6 +16,8 @@ const (
 	KindForbidden                   // 403
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503: try again later
+	KindQuota                       // 403: a quota of the user is reached
+	KindTooMany                     // 429: too much at once; try again after RetryAfter
 )
 
 // Error is a use-case failure with a stable id and a message meant for the user.
@@ -23,6 +26,8 @@ type Error struct {
 	ID   string // stable suffix of the messageId, e.g. "appliance.duplicate"
 	Msg  string
 	Err  error // optional cause, never shown to the user
+	// RetryAfter, when set, is how long a client should wait before trying again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Msg }

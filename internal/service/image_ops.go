@@ -25,8 +25,10 @@ func newImageOps(st store.Store, q Queue, arts Artifacts, cfg Config) imageOps {
 	return imageOps{base: newBase(st, cfg), queue: q, artifacts: arts}
 }
 
-// startImage stores a queued image with its spec and enqueues its job.
-func (s *imageOps) startImage(ctx context.Context, img *store.Image, pl *plan.Plan) (*store.Image, error) {
+// startImage stores a queued image of owner u with its spec and enqueues its
+// job, within u's quotas: images held, bytes stored and generations queued or
+// running at once (the last keeps one user from filling the queue).
+func (s *imageOps) startImage(ctx context.Context, u *store.User, img *store.Image, pl *plan.Plan) (*store.Image, error) {
 	specJSON, err := pl.Marshal()
 	if err != nil {
 		return nil, err
@@ -35,9 +37,14 @@ func (s *imageOps) startImage(ctx context.Context, img *store.Image, pl *plan.Pl
 	if err != nil {
 		return nil, err
 	}
+	lim, err := s.limits(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	img.OwnerID = u.ID
 	img.Spec, img.State, img.Message, img.DownloadKey = specJSON, store.ImageQueued, "Generation queued", key
-	if err := s.store.CreateImage(ctx, img); err != nil {
-		return nil, fmt.Errorf("create image: %w", err)
+	if err := s.store.CreateImage(ctx, img, lim); err != nil {
+		return nil, fmt.Errorf("create image: %w", quotaRefusal(u.Login, err))
 	}
 	jobID, err := s.queue.Enqueue(ctx, img.ID)
 	if err != nil {

@@ -50,7 +50,7 @@ func (s *Images) GenerateImage(ctx context.Context, p *Principal, uid string, ai
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ApplianceID: a.ID, FormatID: f.ID, Name: a.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ApplianceID: a.ID, FormatID: f.ID, Name: a.Name,
 		Version: a.Version, Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, pl)
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (s *Images) RegenerateImage(ctx context.Context, p *Principal, uid string, 
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ApplianceID: aid, FormatID: old.FormatID, Name: pl.Spec.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ApplianceID: aid, FormatID: old.FormatID, Name: pl.Spec.Name,
 		Version: pl.Spec.ImageVersion, Revision: revision, Compress: old.Compress, Request: old.Request}, pl)
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 		return nil, err
 	}
 	reqJSON, _ := json.Marshal(requestEcho(req))
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
 		Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, pl)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (s *Scans) RegenerateScanImage(ctx context.Context, p *Principal, uid strin
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sid, FormatID: old.FormatID, Name: old.Name, Version: old.Version,
+	img, err := s.startImage(ctx, u, &store.Image{ScanID: sid, FormatID: old.FormatID, Name: old.Name, Version: old.Version,
 		Revision: revision, Compress: old.Compress, Request: old.Request}, pl)
 	if err != nil {
 		return nil, err

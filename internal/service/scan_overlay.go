@@ -90,7 +90,7 @@ func (s *Scans) OverlayReceived(ctx context.Context, p *Principal, uid string, s
 // the server check the whole archive (paths, links, devices, sizes) and, if
 // it passes, store it and complete the scan; if not, the scan fails.
 func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64, c OverlayChunk, body io.Reader) (int64, error) {
-	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +121,14 @@ func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, si
 		return 0, err
 	}
 	held := st.Size()
-	n, err := s.appendChunk(f, held, c, body)
+	quota, err := s.diskQuota(ctx, u)
+	if err != nil {
+		return held, err
+	}
+	n, err := s.appendChunk(f, held, c, body, quota.room())
+	if errors.Is(err, errNoRoom) {
+		err = quotaRefusal(u.Login, &store.QuotaError{Kind: store.QuotaDiskUsage, Limit: quota.limit, Used: quota.used})
+	}
 	if err != nil {
 		return held, err
 	}
@@ -139,11 +146,46 @@ func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, si
 	return held, s.completeOverlay(ctx, sc, f, c)
 }
 
+// diskLimit is a user's disk quota and what the user stores.
+type diskLimit struct{ limit, used int64 }
+
+// room is how many more bytes may be stored; -1 for no limit.
+func (d diskLimit) room() int64 {
+	if d.limit < 0 {
+		return -1
+	}
+	return max(d.limit-d.used, 0)
+}
+
+// diskQuota reads u's disk quota and usage. The overlay being received
+// counts already: the store knows how much of it arrived.
+func (s *Scans) diskQuota(ctx context.Context, u *store.User) (diskLimit, error) {
+	lim, err := s.limits(ctx, u)
+	if err != nil || lim.DiskBytes < 0 {
+		return diskLimit{limit: -1}, err
+	}
+	used, err := s.store.Usage(ctx, u.ID)
+	if err != nil {
+		return diskLimit{}, fmt.Errorf("usage of %q: %w", u.Login, err)
+	}
+	return diskLimit{limit: lim.DiskBytes, used: used.DiskBytes}, nil
+}
+
+// errNoRoom says a chunk went beyond what the owner's disk quota leaves.
+var errNoRoom = errors.New("no room left in the disk quota")
+
 // appendChunk writes body at offset held of f when c.Offset == held, checking
 // its CRC as it goes (a bad chunk is cut off again), and returns the bytes
-// added. A chunk lying wholly before held is a retransmission: read, not written.
-func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader) (int64, error) {
+// added. A chunk lying wholly before held is a retransmission: read, not
+// written. room, unless negative, is what the owner's disk quota leaves: a
+// chunk beyond it is cut off and refused with errNoRoom. Two
+// uploads of one user at once may each take the room left, so a quota can be
+// exceeded by at most a chunk per upload running.
+func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader, room int64) (int64, error) {
 	limit := min(MaxChunkBytes, s.maxOverlay()-held)
+	if room >= 0 && room < limit {
+		limit = room
+	}
 	switch {
 	case c.Offset < held:
 		n, err := io.Copy(io.Discard, io.LimitReader(body, MaxChunkBytes+1))
@@ -162,7 +204,10 @@ func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Read
 	}
 	h := crc32.NewIEEE()
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, limit+1))
-	if err == nil && n > limit {
+	switch {
+	case err == nil && n > limit && limit == room:
+		err = errNoRoom
+	case err == nil && n > limit:
 		err = &Error{Kind: KindTooLarge, ID: "overlay.tooLarge", Msg: fmt.Sprintf("the overlay exceeds this server's limit of %d bytes (or a chunk exceeds %d)", s.maxOverlay(), MaxChunkBytes)}
 	}
 	if err == nil && c.CRC != "" {

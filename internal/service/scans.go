@@ -96,8 +96,12 @@ func (s *Scans) CreateScan(ctx context.Context, p *Principal, uid string, siid i
 	}
 	sc := &store.Scan{InstanceID: si.ID, OwnerID: u.ID, Name: fmt.Sprintf("%s #%d", si.Name, len(n)+1),
 		State: store.ScanRunning, Percentage: 50, Message: "Report received; waiting for the overlay", Report: data}
-	if err := s.store.CreateScan(ctx, sc); err != nil {
+	lim, err := s.limits(ctx, u)
+	if err != nil {
 		return nil, err
+	}
+	if err := s.store.CreateScan(ctx, sc, lim); err != nil {
+		return nil, quotaRefusal(u.Login, err)
 	}
 	return s.renderScan(u.Login, si, sc, scanDetail{})
 }
