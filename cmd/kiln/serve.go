@@ -20,6 +20,7 @@ import (
 
 type serveOptions struct {
 	nodeFlags
+	limitFlags
 	listen       string
 	publicURL    string
 	apiVersion   string
@@ -48,12 +49,13 @@ generated one that is printed once.`,
 		},
 	}
 	f := cmd.Flags()
-	o.register(f, allNodeFlags...)
+	o.nodeFlags.register(f, allNodeFlags...)
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.publicURL, "public-url", "", "base URL of the API as clients see it (default http://LISTEN/api)")
 	f.StringVar(&o.apiVersion, "api-version", "3.8.13", "platform version reported by GET /status (UForge clients compare it with theirs)")
 	f.DurationVar(&o.indexMaxAge, "index-max-age", 24*time.Hour, "refresh package indexes older than this")
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	o.limitFlags.register(f)
 	return cmd
 }
 
@@ -85,7 +87,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		CacheDir: o.cacheDir, Logger: log,
+		CacheDir: o.cacheDir, Logger: log, Quotas: o.quotas(), StallTimeout: o.stallTimeout,
 	})
 	if err != nil {
 		return err
@@ -106,13 +108,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	indexer := distro.NewIndexer(node.Store, mirrors, distro.IndexerOptions{Logger: log})
 	go keepIndexesFresh(ctx, indexer, o.indexMaxAge, log)
 
-	srv := &http.Server{Handler: node.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := o.newHTTPServer(node.Handler)
 	log.Info("kiln serving", "url", o.publicURL, "database", redactDSN(node.DatabaseDSN()), "data", o.data,
 		"workers", o.workers, "mirror", mirrors.String())
 	fmt.Fprintf(os.Stderr, "Kiln is serving the API at %s (try: curl -u admin:PASSWORD %s/users/admin)\n", o.publicURL, o.publicURL)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitConns(ln, o.maxConnsPerIP, log)) }()
 	select {
 	case err := <-errc:
 		return err

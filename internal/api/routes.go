@@ -75,8 +75,8 @@ func (s *Server) routes() {
 		{"GET /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ApplianceCreate, s.getImageStatus},
 		{"DELETE /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelImage},
 		{"GET /users/{uid}/appliances/{aid}/images/{itid}/pkgs", authenticated, auth.ApplianceCreate, s.imagePackages},
-		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads", public, "", s.downloadImage},
-		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.downloadImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads", public, "", s.streaming(s.downloadImage)},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.streaming(s.downloadImage)},
 		{"GET /users/{uid}/images", authenticated, auth.ImageGenerate, s.userImages},
 		{"GET /users/{uid}/images/status", authenticated, auth.ImageGenerate, s.userImageStatuses},
 
@@ -85,16 +85,16 @@ func (s *Server) routes() {
 		{"DELETE /users/{uid}/scannedinstances", authenticated, auth.MigrationAccess, s.deleteScannedInstances},
 		{"GET /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.getScannedInstance},
 		{"DELETE /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.deleteScannedInstance},
-		{"POST /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.createScan},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.streaming(s.createScan)},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.listScans},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.deleteInstanceScans},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.getScan},
 		{"PUT /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.updateScan},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.deleteScan},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/status", authenticated, auth.MigrationAccess, s.cancelScan},
-		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.uploadOverlay},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.streaming(s.uploadOverlay)},
 		{"HEAD /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.overlayReceived},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.downloadOverlay},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.streaming(s.downloadOverlay)},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/installProfile", authenticated, auth.MigrationAccess, s.scanInstallProfile},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/packages", authenticated, auth.MigrationAccess, s.scanPackages},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/files", authenticated, auth.MigrationAccess, s.scanFiles},
@@ -108,15 +108,15 @@ func (s *Server) routes() {
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.getScanImageStatus},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/fidelity", authenticated, auth.ImageGenerate, s.scanImageFidelity},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.downloadScanImage},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.downloadScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.streaming(s.downloadScanImage)},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.streaming(s.downloadScanImage)},
 	}
 	for _, rt := range table {
 		method, path, _ := cut(rt.pattern)
 		s.mux.Handle(method+" "+BasePath+path, s.handle(rt))
 	}
 	for _, name := range []string{"uforge-scan.bin", "kiln-scan"} {
-		s.mux.HandleFunc("GET /resources/"+name, s.serveAgent)
+		s.mux.HandleFunc("GET /resources/"+name, func(w http.ResponseWriter, r *http.Request) { s.serveAgent(s.rolling(w, r)) })
 	}
 	// Anything else under /api: 405 when another method exists, else 404,
 	// both as uforgeError bodies.

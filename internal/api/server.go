@@ -25,7 +25,11 @@ type Config struct {
 	// /resources/uforge-scan.bin (where hammr fetches it) and
 	// /resources/kiln-scan: Kiln's own binary, which `kiln scan` runs.
 	AgentPath string
-	Logger    *slog.Logger
+	// StallTimeout bounds how long an upload or download may go without
+	// moving a byte (default a minute). Those routes lift the server's read
+	// and write timeouts, which would cut off a large transfer (streaming.go).
+	StallTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // Server serves the API.
@@ -48,6 +52,9 @@ func New(svc *service.Services, cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = time.Minute
 	}
 	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, quotas: svc.Quotas, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.routes()

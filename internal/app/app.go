@@ -49,6 +49,9 @@ type Config struct {
 	Quotas service.QuotaDefaults
 	// DownloadKeyTTL is how long an unused download key works (0: a day).
 	DownloadKeyTTL time.Duration
+	// StallTimeout bounds how long an upload or download may go without
+	// moving a byte (0: a minute): those routes lift the server's timeouts.
+	StallTimeout time.Duration
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
 	// this binary, which is the agent (`kiln scan`).
 	Agent string

@@ -43,7 +43,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	agent, _ := os.Executable() // the kiln binary is the scan agent
 	n.Handler = api.New(n.Services, api.Config{PublicURL: cfg.PublicURL, Version: cfg.APIVersion,
-		MaxBodyBytes: cfg.MaxBodyBytes, AgentPath: cmp.Or(cfg.Agent, agent), Logger: c.log})
+		MaxBodyBytes: cfg.MaxBodyBytes, AgentPath: cmp.Or(cfg.Agent, agent), StallTimeout: cfg.StallTimeout, Logger: c.log})
 	return n, nil
 }
 
