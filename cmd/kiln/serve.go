@@ -88,6 +88,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
 		CacheDir: o.cacheDir, Logger: log, Quotas: o.quotas(), StallTimeout: o.stallTimeout,
+		MinFreeBytes: o.minFreeGB << 30,
 	})
 	if err != nil {
 		return err

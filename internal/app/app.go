@@ -52,6 +52,9 @@ type Config struct {
 	// StallTimeout bounds how long an upload or download may go without
 	// moving a byte (0: a minute): those routes lift the server's timeouts.
 	StallTimeout time.Duration
+	// MinFreeBytes is the space a generation must leave free on the work and
+	// cache filesystems beyond its disk size.
+	MinFreeBytes int64
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
 	// this binary, which is the agent (`kiln scan`).
 	Agent string
@@ -119,6 +122,7 @@ func openCore(ctx context.Context, cfg *Config, runWorkers bool) (*core, error) 
 func (c *core) runner(cfg *Config) (*build.Runner, error) {
 	workDir := filepath.Join(cfg.DataDir, "tmp")
 	eng := cfg.Generator
+	cacheDir := ""
 	if eng == nil {
 		if cfg.Mirrors == nil {
 			return nil, errors.New("app: workers need the Debian mirrors")
@@ -126,6 +130,7 @@ func (c *core) runner(cfg *Config) (*build.Runner, error) {
 		if cfg.CacheDir == "" {
 			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
 		}
+		cacheDir = cfg.CacheDir
 		real, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
 			WorkDir: workDir, Mirrors: cfg.Mirrors, Overlays: c.artifacts, Logger: c.log})
 		if err != nil {
@@ -133,7 +138,8 @@ func (c *core) runner(cfg *Config) (*build.Runner, error) {
 		}
 		eng = real
 	}
-	return build.NewRunner(c.Store, c.artifacts, eng, build.Config{WorkDir: workDir, Logger: c.log}), nil
+	return build.NewRunner(c.Store, c.artifacts, eng, build.Config{WorkDir: workDir, CacheDir: cacheDir,
+		MinFreeBytes: cfg.MinFreeBytes, Logger: c.log}), nil
 }
 
 // Start recovers orphaned jobs, settles images whose job ended while no node
