@@ -10,14 +10,15 @@ import (
 )
 
 // limitFlags are kiln serve's bounds on what one client may take: per-user
-// quotas and generations at once, and the HTTP server's timeouts and
-// connections per address.
+// quotas and generations at once, the life of an unused download key, and
+// the HTTP server's timeouts and connections per address.
 type limitFlags struct {
 	quotaAppliances    int64
 	quotaImages        int64
 	quotaScans         int64
 	quotaDiskGB        int64
 	generationsPerUser int64
+	downloadKeyTTL     time.Duration
 	idleTimeout        time.Duration
 	readTimeout        time.Duration
 	writeTimeout       time.Duration
@@ -31,6 +32,7 @@ func (l *limitFlags) register(f *pflag.FlagSet) {
 	f.Int64Var(&l.quotaScans, "quota-scans", 50, "scans a user may hold unless an administrator set otherwise (0: no limit)")
 	f.Int64Var(&l.quotaDiskGB, "quota-disk-gb", 100, "GiB of images and overlays a user may store unless an administrator set otherwise (0: no limit)")
 	f.Int64Var(&l.generationsPerUser, "generations-per-user", 4, "generations one user may have queued or running at once (0: no limit)")
+	f.DurationVar(&l.downloadKeyTTL, "download-key-ttl", 24*time.Hour, "how long an unused download link works (reading the image shows a fresh one)")
 	f.DurationVar(&l.idleTimeout, "idle-timeout", time.Minute, "how long an idle keep-alive connection is kept open")
 	f.DurationVar(&l.readTimeout, "read-timeout", time.Minute, "longest time to read a request (uploads excepted: see --stall-timeout)")
 	f.DurationVar(&l.writeTimeout, "write-timeout", 2*time.Minute, "longest time to answer a request (downloads excepted: see --stall-timeout)")

@@ -87,7 +87,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		DataDir: o.data, Database: o.database, PublicURL: strings.TrimSuffix(o.publicURL, "/"), APIVersion: o.apiVersion,
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
-		CacheDir: o.cacheDir, Logger: log, Quotas: o.quotas(), StallTimeout: o.stallTimeout,
+		CacheDir: o.cacheDir, Logger: log, Quotas: o.quotas(), DownloadKeyTTL: o.downloadKeyTTL, StallTimeout: o.stallTimeout,
 		MinFreeBytes: o.minFreeGB << 30,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/plan"
@@ -19,10 +20,15 @@ type imageOps struct {
 	base
 	queue     Queue
 	artifacts Artifacts
+	keyTTL    time.Duration // how long an unused download key works
 }
 
 func newImageOps(st store.Store, q Queue, arts Artifacts, cfg Config) imageOps {
-	return imageOps{base: newBase(st, cfg), queue: q, artifacts: arts}
+	ttl := cfg.DownloadKeyTTL
+	if ttl <= 0 {
+		ttl = defaultKeyTTL
+	}
+	return imageOps{base: newBase(st, cfg), queue: q, artifacts: arts, keyTTL: ttl}
 }
 
 // startImage stores a queued image of owner u with its spec and enqueues its
@@ -137,10 +143,10 @@ func (s *imageOps) deleteImage(ctx context.Context, img *store.Image) error {
 	return nil
 }
 
-func (s *imageOps) imageList(login string, imgs []store.Image, q Query) (*uforge.Images, error) {
+func (s *imageOps) imageList(ctx context.Context, login string, imgs []store.Image, q Query) (*uforge.Images, error) {
 	all := make([]uforge.Image, 0, len(imgs))
 	for i := range imgs {
-		all = append(all, *s.renderImage(login, &imgs[i]))
+		all = append(all, *s.renderImage(ctx, login, &imgs[i]))
 	}
 	page, total, err := search(all, q)
 	if err != nil {

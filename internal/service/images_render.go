@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -66,8 +67,11 @@ func renderStatus(login string, img *store.Image) *uforge.OpStatus {
 	return st
 }
 
-// renderImage is the image ticket: every field hammr reads is present (contract §4.1, §8.10).
-func (s *imageOps) renderImage(login string, img *store.Image) *uforge.Image {
+// renderImage is the image ticket: every field hammr reads is present
+// (contract §4.1, §8.10). Only the owner (or an administrator) reads it, so
+// an expired download key is renewed here: the link shown always works.
+func (s *imageOps) renderImage(ctx context.Context, login string, img *store.Image) *uforge.Image {
+	s.freshKey(ctx, img)
 	uri := imageURI(login, img)
 	f, _ := target.ByID(img.FormatID)
 	tf := renderTargetFormat(f, true)

@@ -60,7 +60,7 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 		}
 	}
 	img.ScanInstanceID = si.ID
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // RegenerateScanImage generates scan image itid again as a new image (new id,
@@ -91,7 +91,7 @@ func (s *Scans) RegenerateScanImage(ctx context.Context, p *Principal, uid strin
 		return nil, err
 	}
 	img.ScanInstanceID = siid
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // scanSpec resolves a scan and an image request into a build spec. Packages
@@ -217,7 +217,7 @@ func (s *Scans) GetScanImage(ctx context.Context, p *Principal, uid string, siid
 	if err != nil {
 		return nil, err
 	}
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // ListScanImages returns the images of a scan.
@@ -230,7 +230,7 @@ func (s *Scans) ListScanImages(ctx context.Context, p *Principal, uid string, si
 	if err != nil {
 		return nil, err
 	}
-	return s.imageList(u.Login, imgs, q)
+	return s.imageList(ctx, u.Login, imgs, q)
 }
 
 // ScanImageStatus returns the status of one scan image.
@@ -268,18 +268,7 @@ func (s *Scans) DeleteScanImage(ctx context.Context, p *Principal, uid string, s
 
 // DownloadScanImage opens a scan image for the holder of its download key.
 func (s *Scans) DownloadScanImage(ctx context.Context, uid string, siid, sid, itid int64, key string) (*Download, error) {
-	img, err := s.store.GetImage(ctx, itid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", "image %d does not exist", itid)
-	}
-	if err != nil {
-		return nil, err
-	}
-	owner, err := s.store.GetUser(ctx, uid)
-	if err != nil || owner.ID != img.OwnerID || img.ScanID != sid || img.ScanInstanceID != siid {
-		return nil, notFound("image", "image %d does not exist", itid)
-	}
-	return s.download(ctx, img, key)
+	return s.download(ctx, uid, itid, key, func(img *store.Image) bool { return img.ScanID == sid && img.ScanInstanceID == siid })
 }
 
 // ScanImageFidelity returns the comparison of the scanned machine with a
