@@ -30,6 +30,9 @@ func (s *Images) GenerateImage(ctx context.Context, p *Principal, uid string, ai
 	if err != nil {
 		return nil, err
 	}
+	if err := refusePasswords(req); err != nil {
+		return nil, err
+	}
 	f, err := resolveTargetFormat(req.TargetFormat)
 	if err != nil {
 		return nil, err

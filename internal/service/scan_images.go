@@ -26,6 +26,9 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 	if sc.State != store.ScanComplete {
 		return nil, conflict("scan.notComplete", "scan %d is %s: only a complete scan can be generated", sc.ID, sc.State)
 	}
+	if err := refusePasswords(req); err != nil {
+		return nil, err
+	}
 	f, err := resolveTargetFormat(req.TargetFormat)
 	if err != nil {
 		return nil, err
