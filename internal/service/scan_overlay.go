@@ -230,7 +230,15 @@ func (s *Scans) maxOverlay() int64 {
 	return overlay.DefaultLimits().MaxBytes
 }
 
-// completeOverlay checks the received archive and completes or fails the scan.
+// overlayLimits are the bounds an overlay is checked against.
+func (s *Scans) overlayLimits() overlay.Limits {
+	lim := overlay.DefaultLimits()
+	lim.MaxBytes = s.maxOverlay()
+	return lim
+}
+
+// completeOverlay checks the received archive and completes or fails the
+// scan. The check writes the scan's file list on the way (scan_files.go).
 func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File, c OverlayChunk) error {
 	st, err := f.Stat()
 	if err != nil {
@@ -243,13 +251,16 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 		return err
 	}
 	h := sha256.New()
-	lim := overlay.DefaultLimits()
-	lim.MaxBytes = s.maxOverlay()
-	sum, err := overlay.Check(ctx, io.TeeReader(f, h), lim, func(overlay.Entry) error { return nil })
+	files, err := newFileIndex(s.indexPath(sc.ID))
+	if err != nil {
+		return err
+	}
+	sum, err := overlay.Check(ctx, io.TeeReader(f, h), s.overlayLimits(), files.add)
 	if err == nil {
 		_, err = io.Copy(h, f) // the tar's trailing padding
 	}
 	if err != nil {
+		files.discard()
 		msg := err.Error()
 		_, _ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, store.ScanError, "Overlay rejected", msg)
 		s.discardUpload(sc.ID)
@@ -257,11 +268,16 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if c.SHA256 != "" && c.SHA256 != got {
+		files.discard()
 		return invalid("overlay.sha256", "the overlay's SHA-256 is %s, not %s: upload it again", got, c.SHA256)
+	}
+	if err := s.storeFileIndex(ctx, sc.ID, files); err != nil {
+		return err
 	}
 	key := fmt.Sprintf("scans/%d/overlay.tar", sc.ID)
 	size, _, err := s.artifacts.PutFile(ctx, key, f.Name(), got)
 	if err != nil {
+		_ = s.artifacts.Delete(context.WithoutCancel(ctx), fileIndexKey(sc.ID))
 		return fmt.Errorf("store overlay of scan %d: %w", sc.ID, err)
 	}
 	summary, _ := json.Marshal(sum)
@@ -271,6 +287,7 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 	}
 	if !done { // cancelled while the archive was checked
 		_ = s.artifacts.Delete(context.WithoutCancel(ctx), key)
+		_ = s.artifacts.Delete(context.WithoutCancel(ctx), fileIndexKey(sc.ID))
 		return conflict("scan.terminal", "scan %d was cancelled", sc.ID)
 	}
 	s.log.Info("scan complete", "scan", sc.ID, "overlay_bytes", size, "entries", sum.Entries)

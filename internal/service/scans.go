@@ -282,7 +282,7 @@ func (s *Scans) deleteScan(ctx context.Context, sc *store.Scan) error {
 }
 
 // deleteScanFiles cancels the scan's running generations and removes its
-// images' artifacts, its overlay and any partial upload.
+// images' artifacts, its overlay with its file list, and any partial upload.
 func (s *Scans) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: sc.ID})
 	if err != nil {
@@ -294,8 +294,10 @@ func (s *Scans) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 		}
 	}
 	if sc.OverlayKey != "" {
-		if err := s.artifacts.Delete(ctx, sc.OverlayKey); err != nil {
-			return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
+		for _, key := range []string{sc.OverlayKey, fileIndexKey(sc.ID)} {
+			if err := s.artifacts.Delete(ctx, key); err != nil {
+				return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
+			}
 		}
 	}
 	s.discardUpload(sc.ID)
