@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -81,8 +80,12 @@ func openCore(ctx context.Context, cfg *Config, runWorkers bool) (*core, error) 
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if runWorkers && cfg.Generator == nil && cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
+	}
+	cacheInside := runWorkers && cfg.Generator == nil && inside(cfg.DataDir, cfg.CacheDir)
+	if err := makePrivate(cfg.DataDir, cacheInside); err != nil {
+		return nil, err
 	}
 	if cfg.Database == "" {
 		cfg.Database = filepath.Join(cfg.DataDir, "kiln.db")
@@ -127,10 +130,7 @@ func (c *core) runner(cfg *Config) (*build.Runner, error) {
 		if cfg.Mirrors == nil {
 			return nil, errors.New("app: workers need the Debian mirrors")
 		}
-		if cfg.CacheDir == "" {
-			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
-		}
-		cacheDir = cfg.CacheDir
+		cacheDir = cfg.CacheDir // set by openCore
 		real, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
 			WorkDir: workDir, Mirrors: cfg.Mirrors, Overlays: c.artifacts, Logger: c.log})
 		if err != nil {
