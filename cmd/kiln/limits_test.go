@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -48,6 +49,34 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 	return err == nil // EOF: closed by the server; a timeout is an error
 }
 
+// dial opens a connection to addr, closed when the test ends.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// get sends one keep-alive request on c and reads its answer.
+func get(c net.Conn) error {
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: kiln\r\n\r\n"); err != nil {
+		return err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Close {
+		return fmt.Errorf("status %d, close %v", resp.StatusCode, resp.Close)
+	}
+	return nil
+}
+
 func TestIdleConnectionsClosed(t *testing.T) {
 	t.Parallel()
 	l := defaults(t)
@@ -55,21 +84,11 @@ func TestIdleConnectionsClosed(t *testing.T) {
 		t.Fatalf("default timeouts idle %v, read %v, write %v: every one must be set", l.idleTimeout, l.readTimeout, l.writeTimeout)
 	}
 	l.idleTimeout = 200 * time.Millisecond
-	addr := startServer(t, l)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, startServer(t, l))
 	// One request on a keep-alive connection, then silence.
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: kiln\r\n\r\n"); err != nil {
-		t.Fatal(err)
+	if err := get(c); err != nil {
+		t.Fatalf("first request: %v", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil || resp.StatusCode != 200 || resp.Close {
-		t.Fatalf("first request: %v %v", resp, err)
-	}
-	resp.Body.Close()
 	if !closedWithin(c, 3*time.Second) {
 		t.Fatal("an idle keep-alive connection was still open 3 s after a 200 ms idle timeout")
 	}
@@ -81,12 +100,7 @@ func TestSlowRequestCutOff(t *testing.T) {
 	t.Parallel()
 	l := defaults(t)
 	l.readTimeout = 300 * time.Millisecond
-	addr := startServer(t, l)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, startServer(t, l))
 	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: kiln\r\nContent-Length: 1000\r\n\r\nabc"); err != nil {
 		t.Fatal(err)
 	}
@@ -104,51 +118,25 @@ func TestConnectionsPerAddressCapped(t *testing.T) {
 	l.maxConnsPerIP = 3
 	addr := startServer(t, l)
 	var open []net.Conn
-	defer func() {
-		for _, c := range open {
-			c.Close()
-		}
-	}()
-	request := func(c net.Conn) error {
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: kiln\r\n\r\n"); err != nil {
-			return err
-		}
-		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
-	}
 	for i := range 3 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dial(t, addr)
 		open = append(open, c)
-		if err := request(c); err != nil {
+		if err := get(c); err != nil {
 			t.Fatalf("connection %d of 3: %v", i+1, err)
 		}
 	}
-	extra, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer extra.Close()
-	if err := request(extra); err == nil {
+	if err := get(dial(t, addr)); err == nil {
 		t.Fatal("a fourth connection from one address was served with a cap of 3")
 	}
-	// A slot comes back when a connection closes.
+	// A slot comes back when a connection closes (once the server sees it).
 	open[0].Close()
-	open = open[1:]
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = request(c)
+		err = get(c)
 		c.Close()
 		if err == nil {
 			break

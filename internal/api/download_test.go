@@ -1,8 +1,8 @@
 package api_test
 
 import (
-	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,21 +11,24 @@ import (
 
 // downloadError is what an anonymous download answer says, without what
 // differs by request (its path and time).
-func downloadError(t *testing.T, r *reply) string {
+func downloadError(r *reply) string {
+	return itoa(r.status) + " " + r.field("statusCode") + " " + r.field("messageId") + " " + r.field("message")
+}
+
+// imagesOf creates login with an appliance it may generate, and returns
+// the user's client and the appliance's images path.
+func imagesOf(t *testing.T, e *env, login string) (*client, string) {
 	t.Helper()
-	var v struct {
-		E struct {
-			Msg struct {
-				Message   string `json:"message"`
-				MessageID string `json:"messageId"`
-			} `json:"localizedErrorMsg"`
-			Status int `json:"statusCode"`
-		} `json:"uforgeError"`
-	}
-	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
-		t.Fatalf("not a uforgeError: %v: %s", err, r.body)
-	}
-	return itoa(r.status) + " " + itoa(v.E.Status) + " " + v.E.Msg.MessageID + " " + v.E.Msg.Message
+	c := e.createUser(login, login+"-pw")
+	return c, "/users/" + login + "/appliances/" + templateWithOS(t, c, "web") + "/images"
+}
+
+// generated generates a QCOW2 image at base, waits for it, and returns its id.
+func generated(t *testing.T, c *client, base string) string {
+	t.Helper()
+	id := c.do("POST", base, qcow2Request).expect(201).field("dbId")
+	waitStatus(t, c, base+"/"+id+"/status")
+	return id
 }
 
 // TestDownloadAnswersAlikeForEveryBadLink: whether the image exists, belongs
@@ -34,12 +37,10 @@ func downloadError(t *testing.T, r *reply) string {
 func TestDownloadAnswersAlikeForEveryBadLink(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	alice := e.createUser("alice", "alice-pw")
+	alice, base := imagesOf(t, e, "alice")
 	e.createUser("bob", "bob-pw")
-	aid := templateWithOS(t, alice, "web")
-	base := "/users/alice/appliances/" + aid + "/images"
-	id := alice.do("POST", base, qcow2Request).expect(201).field("dbId")
-	waitStatus(t, alice, base+"/"+id+"/status")
+	aid := strings.Split(base, "/")[4]
+	id := generated(t, alice, base)
 	key := alice.do("GET", base+"/"+id, "").expect(200).field("downloadKey")
 	resp := rawGet(t, e.srv.URL+"/api"+base+"/"+id+"/downloads?downloadId="+key, nil)
 	io.Copy(io.Discard, resp.Body)
@@ -48,7 +49,7 @@ func TestDownloadAnswersAlikeForEveryBadLink(t *testing.T) {
 		t.Fatalf("download with the current key: %d", resp.StatusCode)
 	}
 
-	anon := e.anonymous().withJSON()
+	anon := e.anonymous()
 	links := map[string]string{
 		"no such image":     base + "/999/downloads?downloadId=" + key,
 		"wrong key":         base + "/" + id + "/downloads?downloadId=not-the-key",
@@ -61,7 +62,7 @@ func TestDownloadAnswersAlikeForEveryBadLink(t *testing.T) {
 	}
 	want := ""
 	for name, link := range links {
-		got := downloadError(t, anon.do("GET", link, ""))
+		got := downloadError(anon.do("GET", link, ""))
 		if want == "" {
 			want = got
 		}
@@ -79,11 +80,8 @@ func TestDownloadAnswersAlikeForEveryBadLink(t *testing.T) {
 func TestDownloadKeysExpireUnused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *app.Config) { c.DownloadKeyTTL = time.Second })
-	alice := e.createUser("alice", "alice-pw")
-	aid := templateWithOS(t, alice, "web")
-	base := "/users/alice/appliances/" + aid + "/images"
-	id := alice.do("POST", base, qcow2Request).expect(201).field("dbId")
-	waitStatus(t, alice, base+"/"+id+"/status")
+	alice, base := imagesOf(t, e, "alice")
+	id := generated(t, alice, base)
 	old := alice.do("GET", base+"/"+id, "").expect(200).field("downloadKey")
 	time.Sleep(1500 * time.Millisecond)
 	e.anonymous().do("GET", base+"/"+id+"/downloads?downloadId="+old, "").uforgeError(404, "expires unused")

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kilnhq/kiln/internal/store"
@@ -15,9 +16,7 @@ import (
 func TestImageRequestPasswordsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	alice := e.createUser("alice", "alice-pw")
-	aid := templateWithOS(t, alice, "web")
-	base := "/users/alice/appliances/" + aid + "/images"
+	alice, base := imagesOf(t, e, "alice")
 	for _, ip := range []string{
 		`<rootUser><name>root</name><password>hunter2-root</password></rootUser>`,
 		`<users><user><name>ops</name><password>hunter2-ops</password></user></users>`,
@@ -44,7 +43,7 @@ func TestImageRequestPasswordsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, _ := strconv.ParseInt(aid, 10, 64)
+	n, _ := strconv.ParseInt(strings.Split(base, "/")[4], 10, 64)
 	old := &store.Image{OwnerID: u.ID, ApplianceID: n, FormatID: 1, Name: "web", Version: "1.0", Revision: 9,
 		Spec: []byte(`{}`), State: store.ImageError, DownloadKey: "k",
 		Request: []byte(`{"installProfile":{"diskSize":2048,"rootUser":{"name":"root","password":"hunter2-legacy"}}}`)}

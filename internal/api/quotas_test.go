@@ -88,7 +88,7 @@ func TestQuotasServedAndEnforced(t *testing.T) {
 	// Images: one, then 403 and nothing stored.
 	aid := templateWithOS(t, alice, "web")
 	base := "/users/alice/appliances/" + aid + "/images"
-	waitStatus(t, alice, base+"/"+alice.do("POST", base, qcow2Request).expect(201).field("dbId")+"/status")
+	generated(t, alice, base)
 	alice.do("POST", base, strings.Replace(qcow2Request, "QCOW2", "Raw Virtual Disk", 1)).uforgeError(403, "quota exceeded")
 	// Appliances: the second is refused, a clone too.
 	alice.do("POST", "/users/alice/appliances", `<ns0:appliance `+ns+`><name>db</name><version>1.0</version></ns0:appliance>`).
@@ -145,9 +145,8 @@ func TestActiveGenerationsPerUser(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *app.Config) { c.Quotas.ActiveGenerations = 1 })
 	e.gen.holdRuns()
-	alice, bob := e.createUser("alice", "alice-pw"), e.createUser("bob", "bob-pw")
-	aid := templateWithOS(t, alice, "web")
-	base := "/users/alice/appliances/" + aid + "/images"
+	alice, base := imagesOf(t, e, "alice")
+	bob, bobBase := imagesOf(t, e, "bob")
 	first := alice.do("POST", base, qcow2Request).expect(201).field("dbId")
 	r := alice.do("POST", base, strings.Replace(qcow2Request, "QCOW2", "Raw Virtual Disk", 1)).uforgeError(429, "at once")
 	if r.header.Get("Retry-After") == "" {
@@ -156,8 +155,7 @@ func TestActiveGenerationsPerUser(t *testing.T) {
 	if got := usage(t, e, "alice"); got.Images != 1 {
 		t.Fatalf("alice holds %d images after the refusal, want 1", got.Images)
 	}
-	bid := templateWithOS(t, bob, "api")
-	bob.do("POST", "/users/bob/appliances/"+bid+"/images", qcow2Request).expect(201)
+	bob.do("POST", bobBase, qcow2Request).expect(201)
 	// Once alice's generation ends she may start another.
 	alice.do("DELETE", base+"/"+first+"/status", "").expect(200)
 	alice.do("POST", base, strings.Replace(qcow2Request, "QCOW2", "Raw Virtual Disk", 1)).expect(201)

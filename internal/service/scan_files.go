@@ -29,21 +29,7 @@ const maxListedFiles = 10000
 // fileIndexKey is where scan scanID's file list is kept.
 func fileIndexKey(scanID int64) string { return fmt.Sprintf("scans/%d/files.jsonl.gz", scanID) }
 
-// indexedFile is one overlay member as the file list shows it.
-type indexedFile struct {
-	Path       string `json:"path"`
-	Kind       string `json:"kind"`
-	Mode       uint32 `json:"mode"`
-	UID        int    `json:"uid"`
-	GID        int    `json:"gid"`
-	Uname      string `json:"uname,omitempty"`
-	Gname      string `json:"gname,omitempty"`
-	Size       int64  `json:"size,omitempty"`
-	SHA256     string `json:"sha256,omitempty"`
-	LinkTarget string `json:"linkTarget,omitempty"`
-}
-
-// fileIndex writes a file list, one JSON line per member, gzipped.
+// fileIndex writes a file list: one overlay.Entry a line, JSON, gzipped.
 type fileIndex struct {
 	f   *os.File
 	zw  *gzip.Writer
@@ -63,10 +49,11 @@ func newFileIndex(path string) (*fileIndex, error) {
 	return &fileIndex{f: f, zw: zw, enc: json.NewEncoder(zw)}, nil
 }
 
-// add records one member; overlay.Check calls it for each.
+// add records one member; overlay.Check calls it for each. Extended
+// attributes (up to 64 KiB each) are not listed: they are left out.
 func (x *fileIndex) add(e overlay.Entry) error {
-	return x.enc.Encode(indexedFile{Path: e.Path, Kind: e.Kind, Mode: e.Mode, UID: e.UID, GID: e.GID, Uname: e.Uname,
-		Gname: e.Gname, Size: e.Size, SHA256: e.SHA256, LinkTarget: e.LinkTarget})
+	e.Xattrs = nil
+	return x.enc.Encode(e)
 }
 
 // close finishes the file; discard removes it (it is kept only once stored).
@@ -151,7 +138,7 @@ func (s *Scans) ScanFiles(ctx context.Context, p *Principal, uid string, siid, s
 	var total int64
 	dec := json.NewDecoder(zr)
 	for {
-		var e indexedFile
+		var e overlay.Entry
 		if err := dec.Decode(&e); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
@@ -162,14 +149,14 @@ func (s *Scans) ScanFiles(ctx context.Context, p *Principal, uid string, siid, s
 		}
 		total++
 		if len(out.ScannedFiles) < maxListedFiles {
-			out.ScannedFiles = append(out.ScannedFiles, scannedFile(e, siid))
+			out.ScannedFiles = append(out.ScannedFiles, scannedFile(&e, siid))
 		}
 	}
 	out.Total = new(total)
 	return out, nil
 }
 
-func scannedFile(e indexedFile, siid int64) uforge.ScannedFile {
+func scannedFile(e *overlay.Entry, siid int64) uforge.ScannedFile {
 	f := uforge.ScannedFile{FileEntry: uforge.FileEntry{
 		FullPath: new(e.Path), Name: new(path.Base(e.Path)), Directory: new(e.Kind == overlay.KindDir),
 		Owner: new(owner(e.Uname, e.UID)), Group: new(owner(e.Gname, e.GID)),
