@@ -18,7 +18,7 @@ func TestInstallProfileCheckedAsTheBuildChecksIt(t *testing.T) {
 	base := "/users/alice/appliances/" + id
 	huge := "4611686018427387904" // 2^62 MiB: three of them wrap int64 around to a total that fits
 	for frag, want := range map[string]string{
-		`<timezone>Mars/Olympus</timezone>`: "timezone",
+		`<timezone>Mars/Olympus</timezone>`:  "timezone",
 		`<timezone>Europe/Pariss</timezone>`: "timezone",
 		`<timezone>Local</timezone>`:         "timezone",
 		`<partitionAuto>false</partitionAuto><partitionTable><disks><disk><name>sda</name><size>10240</size><partitions>` +
