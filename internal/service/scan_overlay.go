@@ -58,8 +58,11 @@ func (s *Scans) uploadPath(scanID int64) string {
 	return filepath.Join(s.cfg.UploadDir, fmt.Sprintf("scan-%d.tar.part", scanID))
 }
 
+// discardUpload removes what a scan's upload left in UploadDir: the partial
+// archive, and a file list a crash interrupted.
 func (s *Scans) discardUpload(scanID int64) {
 	_ = os.Remove(s.uploadPath(scanID))
+	_ = os.Remove(s.indexPath(scanID))
 }
 
 // OverlayReceived returns how many bytes of a scan's overlay the server holds:
