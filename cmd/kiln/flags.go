@@ -27,10 +27,12 @@ type nodeFlags struct {
 	cacheMaxGB int64
 	workers    int
 	jobTimeout time.Duration
+	minFreeGB  int64
 }
 
 // allNodeFlags are the names of every node flag: those of kiln serve and kiln worker.
-var allNodeFlags = []string{"data", "database", "mirror", "apt-root", "log-level", "cache-dir", "cache-max-gb", "workers", "job-timeout"}
+var allNodeFlags = []string{"data", "database", "mirror", "apt-root", "log-level", "cache-dir", "cache-max-gb", "workers", "job-timeout",
+	"min-free-gb"}
 
 // register declares --config and the node flags named (each of allNodeFlags) on f.
 func (n *nodeFlags) register(f *pflag.FlagSet, names ...string) {
@@ -62,6 +64,9 @@ func (n *nodeFlags) register(f *pflag.FlagSet, names ...string) {
 		},
 		"job-timeout": func(name string) {
 			f.DurationVar(&n.jobTimeout, name, 2*time.Hour, "longest an image generation may run")
+		},
+		"min-free-gb": func(name string) {
+			f.Int64Var(&n.minFreeGB, name, 2, "GiB a generation must leave free on the work and cache filesystems, beyond its disk size")
 		},
 	}
 	f.StringVar(&n.config, "config", "", "YAML file setting flags by name (cache-max-gb: 40); command-line flags and KILN_<FLAG> variables win over it")

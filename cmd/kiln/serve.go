@@ -19,7 +19,8 @@ import (
 type serveOptions struct {
 	nodeFlags
 	tlsFlags
-	login        loginFlags
+	login loginFlags
+	limitFlags
 	listen       string
 	publicURL    string
 	apiVersion   string
@@ -59,6 +60,7 @@ generated one that is printed once.`,
 	f.BoolVar(&o.legacySigs, "legacy-api-key-signatures", false,
 		"accept UForge's legacy API-key signatures (hammr's) for every method, not only GET and HEAD: they cover neither method nor body and can be replayed")
 	o.login.register(f)
+	o.limitFlags.register(f)
 	return cmd
 }
 
@@ -96,6 +98,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
 		CacheDir: o.cacheDir, LegacyAPIKeySignatures: o.legacySigs,
 		Login: login, TrustForwardedFor: o.login.trustForwardedFor, Logger: log,
+		Quotas: o.quotas(), DownloadKeyTTL: o.downloadKeyTTL, StallTimeout: o.stallTimeout, MinFreeBytes: o.minFreeGB << 30,
 	})
 	if err != nil {
 		return err
@@ -119,13 +122,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	indexer := distro.NewIndexer(node.Store, mirrors, distro.IndexerOptions{Logger: log})
 	go keepIndexesFresh(ctx, indexer, o.indexMaxAge, log)
 
-	srv := &http.Server{Handler: node.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := o.newHTTPServer(node.Handler)
 	log.Info("kiln serving", "url", o.publicURL, "database", redactDSN(node.DatabaseDSN()), "data", o.data,
 		"workers", o.workers, "mirror", mirrors.String())
 	fmt.Fprintf(os.Stderr, "Kiln is serving the API at %s (try: curl -u admin:PASSWORD %s/users/admin)\n", o.publicURL, o.publicURL)
 
 	errc := make(chan error, 1)
-	go func() { errc <- serveOn(srv, ln, tlsConfig) }()
+	go func() { errc <- serveOn(srv, limitConns(ln, o.maxConnsPerIP, log), tlsConfig) }()
 	select {
 	case err := <-errc:
 		return err

@@ -48,7 +48,8 @@ func runWorker(ctx context.Context, o workerOptions) error {
 		return err
 	}
 	node, err := app.OpenWorker(ctx, app.Config{DataDir: o.data, Database: o.database, Mirrors: mirrors,
-		Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, CacheDir: o.cacheDir, Logger: log})
+		Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30, CacheDir: o.cacheDir,
+		MinFreeBytes: o.minFreeGB << 30, Logger: log})
 	if err != nil {
 		return err
 	}

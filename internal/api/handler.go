@@ -178,6 +178,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if len(e.Params) > 0 {
 		body.LocalizedErrorMsg.Parameters = e.Params
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	s.writeResponse(w, r, negotiate(r.Header.Get("Accept")), &response{status: e.Status, body: body})
 }
 
@@ -194,6 +197,7 @@ func mapServiceError(err error) error {
 		service.KindForbidden:   http.StatusForbidden,
 		service.KindTooLarge:    http.StatusRequestEntityTooLarge,
 		service.KindUnavailable: http.StatusServiceUnavailable,
+		service.KindQuota:       http.StatusForbidden,
 		service.KindTooMany:     http.StatusTooManyRequests,
 	}[se.Kind]
 	if status == 0 {

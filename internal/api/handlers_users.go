@@ -37,6 +37,7 @@ func renderUser(u *store.User) *uforge.User {
 	w.BaseRolesURI = new(uri + "/roles")
 	w.BaseTargetFormatsURI = new(uri + "/targetformats")
 	w.OrgURIs = []string{fmt.Sprintf("orgs/%d", service.DefaultOrgID)}
+	w.QuotasURI = new(uri + "/quotas")
 	w.Roles = renderRoles(u.Roles)
 	w.ScannedInstancesURI = new(uri + "/scannedinstances")
 	w.ScansURI = new(uri + "/scans")

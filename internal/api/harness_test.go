@@ -33,13 +33,8 @@ type env struct {
 	dir string // the data directory (database, uploads, artifacts)
 }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	return newEnvWith(t, func(*app.Config) {})
-}
-
-// newEnvWith is newEnv with the node's configuration changed by set.
-func newEnvWith(t *testing.T, set func(*app.Config)) *env {
+// newEnv starts the server; opts change its configuration first.
+func newEnv(t *testing.T, opts ...func(*app.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -48,7 +43,9 @@ func newEnvWith(t *testing.T, set func(*app.Config)) *env {
 	cfg := app.Config{DataDir: dir, APIVersion: "3.8.13", MaxBodyBytes: 64 << 10,
 		PublicURL: "http://kiln.test/api", AdminPassword: adminPassword, RunWorkers: true, Workers: 2,
 		JobTimeout: time.Minute, Generator: gen, Logger: log}
-	set(&cfg)
+	for _, o := range opts {
+		o(&cfg)
+	}
 	node, err := app.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -86,7 +86,7 @@ func TestImageGenerateAndDownload(t *testing.T) {
 		t.Fatalf("downloaded %d bytes: %.40q", len(body), body)
 	}
 	// Single use: the same key again is refused; the image now shows a fresh one.
-	dl.do("GET", "/"+uri+"/downloads?downloadId="+key, "").uforgeError(403, "single-use")
+	dl.do("GET", "/"+uri+"/downloads?downloadId="+key, "").uforgeError(404, "works once")
 	key2 := c.do("GET", base+"/"+id, "").field("downloadKey")
 	if key2 == key {
 		t.Fatal("the download key did not change after use")
@@ -98,7 +98,7 @@ func TestImageGenerateAndDownload(t *testing.T) {
 	if resp.StatusCode != http.StatusPartialContent || string(part) != "stand-in i" {
 		t.Fatalf("range: %d %q", resp.StatusCode, part)
 	}
-	dl.do("GET", "/"+uri+"/downloads", "").uforgeError(403, "downloadId is required")
+	dl.do("GET", "/"+uri+"/downloads", "").uforgeError(404, "no image download matches this link")
 
 	// Listing: per appliance with FIQL, per user, statuses, packages.
 	c.do("GET", base+"?query="+q("targetFormat.name=='QCOW2'"), "").expect(200).has("<total>1</total>")

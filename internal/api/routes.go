@@ -20,6 +20,8 @@ func (s *Server) table() []route {
 		{"GET /users/{uid}/roles", authenticated, "", s.getUserRoles},
 		{"PUT /users/{uid}/roles", authenticated, auth.UserCreate, s.updateUserRoles},
 		{"GET /users/{uid}/orgs", authenticated, "", s.listUserOrgs},
+		{"GET /users/{uid}/quotas", authenticated, "", s.getQuotas},
+		{"PUT /users/{uid}/quotas", authenticated, auth.UserAdministrate, s.updateQuotas},
 		{"GET /entitlements", authenticated, auth.OrgAdministrate, s.listEntitlements},
 		{"GET /orgs", authenticated, "", s.listOrgs},
 		{"GET /orgs/{oid}", authenticated, "", s.getOrg},
@@ -71,8 +73,8 @@ func (s *Server) table() []route {
 		{"GET /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ApplianceCreate, s.getImageStatus},
 		{"DELETE /users/{uid}/appliances/{aid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelImage},
 		{"GET /users/{uid}/appliances/{aid}/images/{itid}/pkgs", authenticated, auth.ApplianceCreate, s.imagePackages},
-		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads", public, "", s.downloadImage},
-		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.downloadImage},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads", public, "", s.streaming(s.downloadImage)},
+		{"GET /users/{uid}/appliances/{aid}/images/{itid}/downloads/{fileName}", public, "", s.streaming(s.downloadImage)},
 		{"GET /users/{uid}/images", authenticated, auth.ImageGenerate, s.userImages},
 		{"GET /users/{uid}/images/status", authenticated, auth.ImageGenerate, s.userImageStatuses},
 
@@ -81,16 +83,16 @@ func (s *Server) table() []route {
 		{"DELETE /users/{uid}/scannedinstances", authenticated, auth.MigrationAccess, s.deleteScannedInstances},
 		{"GET /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.getScannedInstance},
 		{"DELETE /users/{uid}/scannedinstances/{siid}", authenticated, auth.MigrationAccess, s.deleteScannedInstance},
-		{"POST /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.createScan},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.streaming(s.createScan)},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.listScans},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans", authenticated, auth.MigrationAccess, s.deleteInstanceScans},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.getScan},
 		{"PUT /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.updateScan},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}", authenticated, auth.MigrationAccess, s.deleteScan},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/status", authenticated, auth.MigrationAccess, s.cancelScan},
-		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.uploadOverlay},
+		{"POST /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.streaming(s.uploadOverlay)},
 		{"HEAD /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.overlayReceived},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.downloadOverlay},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/overlay", authenticated, auth.MigrationAccess, s.streaming(s.downloadOverlay)},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/installProfile", authenticated, auth.MigrationAccess, s.scanInstallProfile},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/packages", authenticated, auth.MigrationAccess, s.scanPackages},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/files", authenticated, auth.MigrationAccess, s.scanFiles},
@@ -104,8 +106,8 @@ func (s *Server) table() []route {
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.getScanImageStatus},
 		{"DELETE /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/status", authenticated, auth.ImageGenerate, s.cancelScanImage},
 		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/fidelity", authenticated, auth.ImageGenerate, s.scanImageFidelity},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.downloadScanImage},
-		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.downloadScanImage},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads", public, "", s.streaming(s.downloadScanImage)},
+		{"GET /users/{uid}/scannedinstances/{siid}/scans/{sid}/images/{itid}/downloads/{fileName}", public, "", s.streaming(s.downloadScanImage)},
 
 		{"GET /resources/uforge-scan.bin.sha256", authenticated, "", s.agentChecksum},
 		{"GET /resources/kiln-scan.sha256", authenticated, "", s.agentChecksum},
@@ -119,7 +121,7 @@ func (s *Server) routes() {
 		s.mux.Handle(method+" "+BasePath+path, s.handle(rt))
 	}
 	for _, name := range agentNames {
-		s.mux.HandleFunc("GET /resources/"+name, s.serveAgent)
+		s.mux.HandleFunc("GET /resources/"+name, func(w http.ResponseWriter, r *http.Request) { s.serveAgent(s.rolling(w, r)) })
 	}
 	// Anything else under /api: 405 when another method exists, else 404,
 	// both as uforgeError bodies.

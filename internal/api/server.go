@@ -35,7 +35,11 @@ type Config struct {
 	// the last one of X-Forwarded-For: set it only behind a proxy that
 	// appends the peer's address there, or any client could pick its own.
 	TrustForwardedFor bool
-	Logger            *slog.Logger
+	// StallTimeout bounds how long an upload or download may go without
+	// moving a byte (default a minute). Those routes lift the server's read
+	// and write timeouts, which would cut off a large transfer (streaming.go).
+	StallTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // Server serves the API.
@@ -45,6 +49,7 @@ type Server struct {
 	appliances *service.Appliances
 	images     *service.Images
 	scans      *service.Scans
+	quotas     *service.Quotas
 	cfg        Config
 	log        *slog.Logger
 	mux        *http.ServeMux
@@ -64,7 +69,10 @@ func New(svc *service.Services, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = time.Minute
+	}
+	s := &Server{users: svc.Users, catalog: svc.Catalog, appliances: svc.Appliances, images: svc.Images, scans: svc.Scans, quotas: svc.Quotas, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
 		verifier: &auth.Verifier{BasePath: BasePath, LegacyAnyMethod: cfg.LegacyAPIKeySignatures, Replay: auth.NewReplayGuard(replayMemory)}}
 	s.routes()
 	return s

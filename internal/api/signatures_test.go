@@ -88,7 +88,7 @@ func TestLegacySignatureReplayedWithAnotherMethod(t *testing.T) {
 // The operator may accept hammr's legacy signatures for every method.
 func TestLegacySignaturesForEveryMethodWhenAllowed(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, func(c *app.Config) { c.LegacyAPIKeySignatures = true })
+	e := newEnv(t, func(c *app.Config) { c.LegacyAPIKeySignatures = true })
 	alice, id, pub, secret := keyedAlice(e)
 	e.anonymous().do("DELETE", e.legacy("/users/alice/appliances/"+id, pub, secret), "").expect(204)
 	alice.do("GET", "/users/alice/appliances/"+id, "").expect(404)

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -49,6 +48,17 @@ type Config struct {
 	Generator build.Engine
 	// MaxOverlayBytes bounds one scan overlay upload (0: the default, 64 GiB).
 	MaxOverlayBytes int64
+	// Quotas are the limits of users an administrator gave none of (zero
+	// fields: no limit).
+	Quotas service.QuotaDefaults
+	// DownloadKeyTTL is how long an unused download key works (0: a day).
+	DownloadKeyTTL time.Duration
+	// StallTimeout bounds how long an upload or download may go without
+	// moving a byte (0: a minute): those routes lift the server's timeouts.
+	StallTimeout time.Duration
+	// MinFreeBytes is the space a generation must leave free on the work and
+	// cache filesystems beyond its disk size.
+	MinFreeBytes int64
 	// Agent is the scan agent served at /resources/uforge-scan.bin; empty:
 	// this binary, which is the agent (`kiln scan`).
 	Agent string
@@ -78,8 +88,12 @@ func openCore(ctx context.Context, cfg *Config, runWorkers bool) (*core, error) 
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if runWorkers && cfg.Generator == nil && cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
+	}
+	cacheInside := runWorkers && cfg.Generator == nil && inside(cfg.DataDir, cfg.CacheDir)
+	if err := makePrivate(cfg.DataDir, cacheInside); err != nil {
+		return nil, err
 	}
 	if cfg.Database == "" {
 		cfg.Database = filepath.Join(cfg.DataDir, "kiln.db")
@@ -119,13 +133,12 @@ func openCore(ctx context.Context, cfg *Config, runWorkers bool) (*core, error) 
 func (c *core) runner(cfg *Config) (*build.Runner, error) {
 	workDir := filepath.Join(cfg.DataDir, "tmp")
 	eng := cfg.Generator
+	cacheDir := ""
 	if eng == nil {
 		if cfg.Mirrors == nil {
 			return nil, errors.New("app: workers need the Debian mirrors")
 		}
-		if cfg.CacheDir == "" {
-			cfg.CacheDir = filepath.Join(cfg.DataDir, "cache")
-		}
+		cacheDir = cfg.CacheDir // set by openCore
 		real, err := generate.New(generate.Config{CacheDir: cfg.CacheDir, CacheMaxBytes: cfg.CacheMaxBytes,
 			WorkDir: workDir, Mirrors: cfg.Mirrors, Overlays: c.artifacts, Logger: c.log})
 		if err != nil {
@@ -133,7 +146,8 @@ func (c *core) runner(cfg *Config) (*build.Runner, error) {
 		}
 		eng = real
 	}
-	return build.NewRunner(c.Store, c.artifacts, eng, build.Config{WorkDir: workDir, Logger: c.log}), nil
+	return build.NewRunner(c.Store, c.artifacts, eng, build.Config{WorkDir: workDir, CacheDir: cacheDir,
+		MinFreeBytes: cfg.MinFreeBytes, Logger: c.log}), nil
 }
 
 // Start recovers orphaned jobs, settles images whose job ended while no node

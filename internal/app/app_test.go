@@ -94,12 +94,12 @@ func TestWorkerCreatesNoUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &store.Appliance{OwnerID: u.ID, Name: "web", Version: "1.0", Revision: 1, Doc: []byte(`{}`)}
-	if err := w.Store.CreateAppliance(ctx, a); err != nil {
+	if err := w.Store.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	img := &store.Image{OwnerID: u.ID, ApplianceID: a.ID, FormatID: 1, Name: "web", Version: "1.0", Revision: 1,
 		Spec: webPlan(t), Request: []byte(`{}`), State: store.ImageQueued, DownloadKey: "k"}
-	if err := w.Store.CreateImage(ctx, img); err != nil {
+	if err := w.Store.CreateImage(ctx, img, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	job, err := w.Queue.Enqueue(ctx, img.ID)

@@ -32,7 +32,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{core: c}
 	n.Services = service.New(c.Store, queueAdapter{c.Queue}, c.artifacts,
 		service.ScanConfig{UploadDir: filepath.Join(cfg.DataDir, "uploads"), MaxOverlayBytes: cfg.MaxOverlayBytes},
-		service.Config{Logger: c.log, Login: cfg.Login})
+		service.Config{Logger: c.log, Login: cfg.Login, Quotas: cfg.Quotas, DownloadKeyTTL: cfg.DownloadKeyTTL})
 	created, generated, err := n.Services.Users.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
 		_ = c.Close(ctx)
@@ -45,6 +45,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.Handler = api.New(n.Services, api.Config{PublicURL: cfg.PublicURL, Version: cfg.APIVersion,
 		MaxBodyBytes: cfg.MaxBodyBytes, AgentPath: cmp.Or(cfg.Agent, agent), LegacyAPIKeySignatures: cfg.LegacyAPIKeySignatures,
 		TrustForwardedFor: cfg.TrustForwardedFor,
+		StallTimeout:      cfg.StallTimeout,
 		Logger:            c.log})
 	return n, nil
 }

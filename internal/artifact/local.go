@@ -39,7 +39,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("artifact: %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(filepath.Join(abs, tmpDir), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Join(abs, tmpDir), 0o700); err != nil {
 		return nil, fmt.Errorf("artifact: create %s: %w", abs, err)
 	}
 	l := &Local{dir: abs}
@@ -121,7 +121,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (Info, error) 
 
 // commit makes the written temporary file f the object at dst, with its sidecar.
 func (l *Local) commit(ctx context.Context, f *os.File, dst, sum string) error {
-	if err := f.Chmod(0o640); err != nil {
+	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -137,7 +137,7 @@ func (l *Local) commit(ctx context.Context, f *os.File, dst, sum string) error {
 	if err := ctx.Err(); err != nil {
 		return err // cancelled before the object became visible
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
 	if err := os.Rename(f.Name(), dst); err != nil {
@@ -229,7 +229,7 @@ func (l *Local) moveIn(ctx context.Context, src *os.File, fi fs.FileInfo, path, 
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
 	}
-	if err := src.Chmod(0o640); err != nil {
+	if err := src.Chmod(0o600); err != nil {
 		return err
 	}
 	if err := src.Sync(); err != nil {
@@ -238,7 +238,7 @@ func (l *Local) moveIn(ctx context.Context, src *os.File, fi fs.FileInfo, path, 
 	if fi2, err := src.Stat(); err != nil || fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
 		return fmt.Errorf("file changed while being stored")
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
 	if err := os.Rename(path, dst); err != nil {

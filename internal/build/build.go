@@ -12,6 +12,7 @@ package build
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/kilnhq/kiln/internal/generate"
 	"github.com/kilnhq/kiln/internal/plan"
@@ -44,7 +45,14 @@ type Config struct {
 	// engine's work directory, so that a crashed build's leftovers are removed
 	// with the engine's own (generate.Workspace).
 	WorkDir string
-	Logger  *slog.Logger
+	// CacheDir is the engine's package and base cache ("" when it has none).
+	CacheDir string
+	// MinFreeBytes is what a generation must leave free on the work and
+	// cache filesystems beyond its own needs (0: DefaultMinFree).
+	MinFreeBytes int64
+	// StatFS reads a directory's filesystem (nil: statfs(2)); tests fill disks with it.
+	StatFS func(dir string) (FS, error)
+	Logger *slog.Logger
 }
 
 // Runner runs generation jobs.
@@ -53,12 +61,26 @@ type Runner struct {
 	artifacts Artifacts
 	engine    Engine
 	workDir   string
+	cacheDir  string
+	minFree   int64
+	statFS    func(string) (FS, error)
 	log       *slog.Logger
+
+	spaceMu  sync.Mutex
+	promised int64 // disk space the generations running here may still take
 }
 
 // NewRunner returns a Runner; its Run is the queue's job handler.
 func NewRunner(st Store, arts Artifacts, eng Engine, cfg Config) *Runner {
-	return &Runner{store: st, artifacts: arts, engine: eng, workDir: cfg.WorkDir, log: orDefault(cfg.Logger)}
+	r := &Runner{store: st, artifacts: arts, engine: eng, workDir: cfg.WorkDir, cacheDir: cfg.CacheDir,
+		minFree: cfg.MinFreeBytes, statFS: cfg.StatFS, log: orDefault(cfg.Logger)}
+	if r.minFree <= 0 {
+		r.minFree = DefaultMinFree
+	}
+	if r.statFS == nil {
+		r.statFS = statFS
+	}
+	return r
 }
 
 func orDefault(log *slog.Logger) *slog.Logger {

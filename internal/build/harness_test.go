@@ -30,7 +30,7 @@ func openStore(t *testing.T) (*store.SQL, *store.Appliance) {
 		t.Fatal(err)
 	}
 	a := &store.Appliance{OwnerID: u.ID, Name: "web", Version: "1.0", Revision: 1, Doc: []byte(`{}`)}
-	if err := st.CreateAppliance(ctx, a); err != nil {
+	if err := st.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	return st, a
@@ -52,7 +52,7 @@ func newImage(t *testing.T, st *store.SQL, a *store.Appliance, raw []byte) *stor
 	}
 	img := &store.Image{OwnerID: a.OwnerID, ApplianceID: a.ID, FormatID: 1, Name: a.Name, Version: a.Version,
 		Revision: 1, Spec: raw, Request: []byte(`{}`), State: store.ImageQueued, Message: "Generation queued", DownloadKey: "k"}
-	if err := st.CreateImage(context.Background(), img); err != nil {
+	if err := st.CreateImage(context.Background(), img, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	return img

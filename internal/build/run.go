@@ -39,6 +39,13 @@ func (r *Runner) Run(ctx context.Context, id int64) error {
 	if err != nil {
 		return r.fail(img, "the stored plan is unreadable", err)
 	}
+	// A build that fills the disk fails late and takes the database and
+	// everyone's builds with it: refuse it before it starts.
+	release, err := r.checkSpace(pl)
+	if err != nil {
+		return r.fail(img, "Not enough free disk space on the build host", err)
+	}
+	defer release()
 	if _, err := r.store.ImageProgress(ctx, id, 0, "Generation started"); err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@
 //   - extended attributes are kept only for security.capability and user.*,
 //     on files and directories; others are ignored;
 //   - [Limits] bound the whole uncompressed stream as it is read, each file,
-//     and the number of members, so neither a lying header nor a
-//     decompression bomb gets around them;
+//     the number of members and how many times a gzip stream expands, so
+//     neither a lying header nor a decompression bomb gets around them;
 //   - the stream must end with the tar end-of-archive marker, followed by
 //     nothing but zero padding, so a truncated upload is not taken for a
 //     complete one.

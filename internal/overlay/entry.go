@@ -81,6 +81,15 @@ type Limits struct {
 	MaxEntries int64
 	// MaxFileBytes bounds each regular file.
 	MaxFileBytes int64
+	// MaxRatio bounds how much a gzip stream may expand: once the tar read
+	// passes RatioFloor bytes, it may be at most MaxRatio times the
+	// compressed bytes read so far. Real files rarely compress 10:1; a
+	// stream of zeros compresses 1000:1, and would make a small upload
+	// cost every reader (the check, the file list, each build) gigabytes.
+	MaxRatio int64
+	// RatioFloor is the tar size below which any ratio is accepted, so that
+	// a small archive of text is never taken for a bomb.
+	RatioFloor int64
 }
 
 // DefaultLimits are generous for a real machine's overlay (which rarely
@@ -93,6 +102,8 @@ func DefaultLimits() Limits {
 		MaxBytes:     64 << 30,
 		MaxEntries:   5_000_000,
 		MaxFileBytes: 32 << 30,
+		MaxRatio:     100,
+		RatioFloor:   64 << 20,
 	}
 }
 
@@ -106,6 +117,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxFileBytes <= 0 {
 		l.MaxFileBytes = d.MaxFileBytes
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.RatioFloor <= 0 {
+		l.RatioFloor = d.RatioFloor
 	}
 	return l
 }

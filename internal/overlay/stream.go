@@ -54,12 +54,17 @@ func (r *rawReader) Read(p []byte) (int, error) {
 
 // tarCounter is the uncompressed tar stream: counted and bounded as it is
 // read, whatever the headers claim, and watched for the zero bytes that end
-// an archive.
+// an archive. When it is decompressed from gz, it is also bounded relative
+// to the compressed bytes read (Limits.MaxRatio).
 type tarCounter struct {
 	r     io.Reader
 	n     int64
 	max   int64
 	zeros int64 // length of the run of zero bytes at the end of what was read
+
+	gz    *rawReader // the compressed stream, nil when there is none
+	ratio int64
+	floor int64
 }
 
 func (c *tarCounter) Read(p []byte) (int, error) {
@@ -73,6 +78,10 @@ func (c *tarCounter) Read(p []byte) (int, error) {
 	c.trackZeros(p[:n])
 	if c.n > c.max {
 		return n, fmt.Errorf("the archive exceeds %d bytes: %w", c.max, ErrRejected)
+	}
+	if c.gz != nil && c.n > c.floor && c.n/c.ratio > c.gz.n {
+		return n, fmt.Errorf("the gzip stream expands more than %d times (%d bytes of tar from %d compressed): a decompression bomb, or files of zeros to leave out: %w",
+			c.ratio, c.n, c.gz.n, ErrRejected)
 	}
 	return n, err
 }
@@ -117,7 +126,11 @@ func openStream(ctx context.Context, r io.Reader, lim Limits) (*rawReader, *tarC
 	case bytes.HasPrefix(magic, []byte("BZh")):
 		return nil, nil, false, fmt.Errorf("the stream is compressed with bzip2; only gzip is accepted: %w", ErrRejected)
 	}
-	return raw, &tarCounter{r: in, max: lim.MaxBytes}, gz, nil
+	tc := &tarCounter{r: in, max: lim.MaxBytes}
+	if gz {
+		tc.gz, tc.ratio, tc.floor = raw, lim.MaxRatio, lim.RatioFloor
+	}
+	return raw, tc, gz, nil
 }
 
 // drainTrailer reads what follows the end-of-archive marker, which must be

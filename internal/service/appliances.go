@@ -55,11 +55,8 @@ func (s *Appliances) CreateAppliance(ctx context.Context, p *Principal, uid stri
 		return nil, err
 	}
 	a := &store.Appliance{OwnerID: u.ID, Name: name, Version: version, Revision: 1, Doc: doc}
-	if err := s.store.CreateAppliance(ctx, a); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, conflict("appliance.exists", "an appliance named %q version %q already exists", name, version)
-		}
-		return nil, fmt.Errorf("create appliance: %w", err)
+	if err := s.insert(ctx, u, a); err != nil {
+		return nil, err
 	}
 	return s.renderAppliance(ctx, u.Login, a, d)
 }
@@ -166,13 +163,26 @@ func (s *Appliances) CloneAppliance(ctx context.Context, p *Principal, uid strin
 		return nil, err
 	}
 	a := &store.Appliance{OwnerID: u.ID, Name: name, Version: version, Revision: 1, Doc: doc}
-	if err := s.store.CreateAppliance(ctx, a); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, conflict("appliance.exists", "an appliance named %q version %q already exists", name, version)
-		}
-		return nil, fmt.Errorf("clone appliance: %w", err)
+	if err := s.insert(ctx, u, a); err != nil {
+		return nil, err
 	}
 	return s.renderAppliance(ctx, u.Login, a, d)
+}
+
+// insert stores a new appliance of u within u's appliance quota.
+func (s *Appliances) insert(ctx context.Context, u *store.User, a *store.Appliance) error {
+	lim, err := s.limits(ctx, u)
+	if err != nil {
+		return err
+	}
+	err = s.store.CreateAppliance(ctx, a, lim)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return conflict("appliance.exists", "an appliance named %q version %q already exists", a.Name, a.Version)
+	case err != nil:
+		return fmt.Errorf("create appliance: %w", quotaRefusal(u.Login, err))
+	}
+	return nil
 }
 
 func (s *Appliances) saveAppliance(ctx context.Context, a *store.Appliance, d *applianceDoc) error {

@@ -16,7 +16,8 @@ const (
 	KindForbidden                   // 403
 	KindTooLarge                    // 413
 	KindUnavailable                 // 503: try again later
-	KindTooMany                     // 429: this caller must slow down
+	KindQuota                       // 403: a quota of the user is reached
+	KindTooMany                     // 429: too much at once; try again after RetryAfter
 )
 
 // Error is a use-case failure with a stable id and a message meant for the user.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/plan"
@@ -19,14 +20,21 @@ type imageOps struct {
 	base
 	queue     Queue
 	artifacts Artifacts
+	keyTTL    time.Duration // how long an unused download key works
 }
 
 func newImageOps(st store.Store, q Queue, arts Artifacts, cfg Config) imageOps {
-	return imageOps{base: newBase(st, cfg), queue: q, artifacts: arts}
+	ttl := cfg.DownloadKeyTTL
+	if ttl <= 0 {
+		ttl = defaultKeyTTL
+	}
+	return imageOps{base: newBase(st, cfg), queue: q, artifacts: arts, keyTTL: ttl}
 }
 
-// startImage stores a queued image with its spec and enqueues its job.
-func (s *imageOps) startImage(ctx context.Context, img *store.Image, pl *plan.Plan) (*store.Image, error) {
+// startImage stores a queued image of owner u with its spec and enqueues its
+// job, within u's quotas: images held, bytes stored and generations queued or
+// running at once (the last keeps one user from filling the queue).
+func (s *imageOps) startImage(ctx context.Context, u *store.User, img *store.Image, pl *plan.Plan) (*store.Image, error) {
 	specJSON, err := pl.Marshal()
 	if err != nil {
 		return nil, err
@@ -35,9 +43,14 @@ func (s *imageOps) startImage(ctx context.Context, img *store.Image, pl *plan.Pl
 	if err != nil {
 		return nil, err
 	}
+	lim, err := s.limits(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	img.OwnerID = u.ID
 	img.Spec, img.State, img.Message, img.DownloadKey = specJSON, store.ImageQueued, "Generation queued", key
-	if err := s.store.CreateImage(ctx, img); err != nil {
-		return nil, fmt.Errorf("create image: %w", err)
+	if err := s.store.CreateImage(ctx, img, lim); err != nil {
+		return nil, fmt.Errorf("create image: %w", quotaRefusal(u.Login, err))
 	}
 	jobID, err := s.queue.Enqueue(ctx, img.ID)
 	if err != nil {
@@ -130,10 +143,10 @@ func (s *imageOps) deleteImage(ctx context.Context, img *store.Image) error {
 	return nil
 }
 
-func (s *imageOps) imageList(login string, imgs []store.Image, q Query) (*uforge.Images, error) {
+func (s *imageOps) imageList(ctx context.Context, login string, imgs []store.Image, q Query) (*uforge.Images, error) {
 	all := make([]uforge.Image, 0, len(imgs))
 	for i := range imgs {
-		all = append(all, *s.renderImage(login, &imgs[i]))
+		all = append(all, *s.renderImage(ctx, login, &imgs[i]))
 	}
 	page, total, err := search(all, q)
 	if err != nil {

@@ -30,6 +30,9 @@ func (s *Images) GenerateImage(ctx context.Context, p *Principal, uid string, ai
 	if err != nil {
 		return nil, err
 	}
+	if err := refusePasswords(req); err != nil {
+		return nil, err
+	}
 	f, err := resolveTargetFormat(req.TargetFormat)
 	if err != nil {
 		return nil, err
@@ -50,12 +53,12 @@ func (s *Images) GenerateImage(ctx context.Context, p *Principal, uid string, ai
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ApplianceID: a.ID, FormatID: f.ID, Name: a.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ApplianceID: a.ID, FormatID: f.ID, Name: a.Name,
 		Version: a.Version, Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, pl)
 	if err != nil {
 		return nil, err
 	}
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // RegenerateImage generates image itid again as a new image
@@ -81,12 +84,12 @@ func (s *Images) RegenerateImage(ctx context.Context, p *Principal, uid string, 
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ApplianceID: aid, FormatID: old.FormatID, Name: pl.Spec.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ApplianceID: aid, FormatID: old.FormatID, Name: pl.Spec.Name,
 		Version: pl.Spec.ImageVersion, Revision: revision, Compress: old.Compress, Request: old.Request}, pl)
 	if err != nil {
 		return nil, err
 	}
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // regenerationPlan is the plan of a regeneration of old: its stored plan
@@ -145,7 +148,7 @@ func (s *Images) GetImage(ctx context.Context, p *Principal, uid string, aid, it
 	if err != nil {
 		return nil, err
 	}
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // ListApplianceImages returns the images of an appliance matching q.
@@ -158,7 +161,7 @@ func (s *Images) ListApplianceImages(ctx context.Context, p *Principal, uid stri
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	return s.imageList(u.Login, imgs, q)
+	return s.imageList(ctx, u.Login, imgs, q)
 }
 
 // UserImages returns every image of uid (from appliances and scans), or those
@@ -173,7 +176,7 @@ func (s *Images) UserImages(ctx context.Context, p *Principal, uid string, uris 
 		return nil, fmt.Errorf("list images: %w", err)
 	}
 	imgs = filterByURI(u.Login, imgs, uris)
-	return s.imageList(u.Login, imgs, Query{})
+	return s.imageList(ctx, u.Login, imgs, Query{})
 }
 
 // ImagePackages lists the packages installed in a finished image.

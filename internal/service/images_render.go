@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -33,10 +34,39 @@ func trimURI(u string) string {
 	return u
 }
 
-// requestEcho keeps what a client asked for, to echo it on the ticket.
+// requestEcho keeps what of a client's request the generation honours, to
+// store it (regenerate plans it again) and echo it on the ticket. Of the
+// install profile only the sizes and hardware type are honoured
+// (applianceSpec, scanSpec): nothing else of it is kept, so no secret sent
+// there can be stored or shown again.
 func requestEcho(req *uforge.Image) *uforge.Image {
-	return &uforge.Image{InstallProfile: req.InstallProfile, Entrypoint: req.Entrypoint, Compress: req.Compress,
+	e := &uforge.Image{Entrypoint: req.Entrypoint, Compress: req.Compress,
 		EBS: req.EBS, EBSVolumeSize: req.EBSVolumeSize, Simulated: req.Simulated, ForceCheckingDeps: req.ForceCheckingDeps}
+	if ip := req.InstallProfile; ip != nil {
+		e.InstallProfile = &uforge.InstallProfile{DiskSize: ip.DiskSize, SwapSize: ip.SwapSize, MemorySize: ip.MemorySize, HWType: ip.HWType}
+	}
+	return e
+}
+
+// refusePasswords answers 400 to an image request carrying a password: a
+// generation never takes accounts from its request (they come from the
+// appliance's install profile, where passwords are stored hashed), so a
+// password there is a secret sent to the wrong place, refused rather than
+// silently dropped.
+func refusePasswords(req *uforge.Image) error {
+	ip := req.InstallProfile
+	if ip == nil {
+		return nil
+	}
+	if ip.RootUser != nil && uforge.StrValue(ip.RootUser.Password) != "" {
+		return invalid("image.password", "image/installProfile/rootUser/password: an image request takes no password; set it in the appliance's install profile (PUT …/installProfile), where it is stored hashed")
+	}
+	for i, u := range ip.Users {
+		if uforge.StrValue(u.Password) != "" {
+			return invalid("image.password", "image/installProfile/users/user[%d]/password: an image request takes no password; set it in the appliance's install profile (PUT …/installProfile), where it is stored hashed", i)
+		}
+	}
+	return nil
 }
 
 // renderStatus is the OpStatus hammr polls; error strings are never null when error=true.
@@ -66,8 +96,11 @@ func renderStatus(login string, img *store.Image) *uforge.OpStatus {
 	return st
 }
 
-// renderImage is the image ticket: every field hammr reads is present (contract §4.1, §8.10).
-func (s *imageOps) renderImage(login string, img *store.Image) *uforge.Image {
+// renderImage is the image ticket: every field hammr reads is present
+// (contract §4.1, §8.10). Only the owner (or an administrator) reads it, so
+// an expired download key is renewed here: the link shown always works.
+func (s *imageOps) renderImage(ctx context.Context, login string, img *store.Image) *uforge.Image {
+	s.freshKey(ctx, img)
 	uri := imageURI(login, img)
 	f, _ := target.ByID(img.FormatID)
 	tf := renderTargetFormat(f, true)
@@ -102,8 +135,11 @@ func (s *imageOps) renderImage(login string, img *store.Image) *uforge.Image {
 		w.DownloadKey = new(img.DownloadKey)
 		w.DownloadURI = new(uri + "/downloads?downloadId=" + img.DownloadKey)
 	}
-	var echo uforge.Image
-	if len(img.Request) > 0 && json.Unmarshal(img.Request, &echo) == nil {
+	var stored uforge.Image
+	if len(img.Request) > 0 && json.Unmarshal(img.Request, &stored) == nil {
+		// Requests stored before requestEcho kept only what is honoured may
+		// hold more: it is filtered again on the way out.
+		echo := requestEcho(&stored)
 		w.InstallProfile = echo.InstallProfile
 		w.Entrypoint = echo.Entrypoint
 	}

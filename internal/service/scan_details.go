@@ -3,18 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
-	"github.com/kilnhq/kiln/internal/overlay"
 	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/uforge"
 )
-
-// maxListedFiles bounds a scanFile_getAll answer; dir narrows it.
-const maxListedFiles = 10000
 
 // ScanInstallProfile returns the install profile found by a scan
 // (scanInstallProfile_get), as generation will use it.
@@ -91,64 +86,4 @@ func (s *Scans) ScanPackages(ctx context.Context, p *Principal, uid string, siid
 	}
 	pkgs := renderScannedPackages(si, rep)
 	return &uforge.ScannedPkgs{Objects: uforge.Objects{Total: new(int64(len(pkgs)))}, ScannedPackages: pkgs}, nil
-}
-
-// ScanFiles lists the overlay of a complete scan (scanFile_getAll): the files
-// no package provides unchanged, under dir when given (one level with
-// rellevel=1), at most maxListedFiles of them.
-func (s *Scans) ScanFiles(ctx context.Context, p *Principal, uid string, siid, sid int64, dir string, oneLevel bool) (*uforge.ScannedFiles, error) {
-	a, err := s.OpenOverlay(ctx, p, uid, siid, sid)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	dir = "/" + strings.Trim(dir, "/")
-	out := &uforge.ScannedFiles{ScannedFiles: []uforge.ScannedFile{}}
-	var total int64
-	_, err = overlay.Check(ctx, a, overlay.DefaultLimits(), func(e overlay.Entry) error {
-		if !under(e.Path, dir, oneLevel) {
-			return nil
-		}
-		total++
-		if len(out.ScannedFiles) >= maxListedFiles {
-			return nil
-		}
-		f := uforge.ScannedFile{FileEntry: uforge.FileEntry{
-			FullPath: new(e.Path), Name: new(path.Base(e.Path)), Directory: new(e.Kind == "dir"),
-			Owner: new(owner(e.Uname, e.UID)), Group: new(owner(e.Gname, e.GID)),
-			Permissions: new(fmt.Sprintf("%04o", e.Mode&0o7777)), Size: new(e.Size), ScannedInstanceID: new(siid),
-		}, ChangeType: new("added"), Uploaded: new(true)}
-		if e.SHA256 != "" {
-			f.Checksum = new(e.SHA256)
-		}
-		if e.LinkTarget != "" {
-			f.LinkTarget = new(e.LinkTarget)
-		}
-		out.ScannedFiles = append(out.ScannedFiles, f)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list overlay of scan %d: %w", sid, err)
-	}
-	out.Total = new(total)
-	return out, nil
-}
-
-// under reports whether p is below dir (directly, when oneLevel).
-func under(p, dir string, oneLevel bool) bool {
-	if dir == "/" {
-		return !oneLevel || !strings.Contains(strings.TrimPrefix(p, "/"), "/")
-	}
-	if !strings.HasPrefix(p, dir+"/") {
-		return false
-	}
-	return !oneLevel || !strings.Contains(p[len(dir)+1:], "/")
-}
-
-// owner names an owner by name when the archive had one.
-func owner(name string, id int) string {
-	if name != "" {
-		return name
-	}
-	return strconv.Itoa(id)
 }

@@ -26,6 +26,9 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 	if sc.State != store.ScanComplete {
 		return nil, conflict("scan.notComplete", "scan %d is %s: only a complete scan can be generated", sc.ID, sc.State)
 	}
+	if err := refusePasswords(req); err != nil {
+		return nil, err
+	}
 	f, err := resolveTargetFormat(req.TargetFormat)
 	if err != nil {
 		return nil, err
@@ -46,7 +49,7 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 		return nil, err
 	}
 	reqJSON, _ := json.Marshal(requestEcho(req))
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
+	img, err := s.startImage(ctx, u, &store.Image{ScanID: sc.ID, FormatID: f.ID, Name: si.Name, Version: sc.Name,
 		Revision: revision, Compress: sp.Output.Compress, Request: reqJSON}, pl)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func (s *Scans) GenerateScanImage(ctx context.Context, p *Principal, uid string,
 		}
 	}
 	img.ScanInstanceID = si.ID
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // RegenerateScanImage generates scan image itid again as a new image (new id,
@@ -85,13 +88,13 @@ func (s *Scans) RegenerateScanImage(ctx context.Context, p *Principal, uid strin
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.startImage(ctx, &store.Image{OwnerID: u.ID, ScanID: sid, FormatID: old.FormatID, Name: old.Name, Version: old.Version,
+	img, err := s.startImage(ctx, u, &store.Image{ScanID: sid, FormatID: old.FormatID, Name: old.Name, Version: old.Version,
 		Revision: revision, Compress: old.Compress, Request: old.Request}, pl)
 	if err != nil {
 		return nil, err
 	}
 	img.ScanInstanceID = siid
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // scanSpec resolves a scan and an image request into a build spec. Packages
@@ -217,7 +220,7 @@ func (s *Scans) GetScanImage(ctx context.Context, p *Principal, uid string, siid
 	if err != nil {
 		return nil, err
 	}
-	return s.renderImage(u.Login, img), nil
+	return s.renderImage(ctx, u.Login, img), nil
 }
 
 // ListScanImages returns the images of a scan.
@@ -230,7 +233,7 @@ func (s *Scans) ListScanImages(ctx context.Context, p *Principal, uid string, si
 	if err != nil {
 		return nil, err
 	}
-	return s.imageList(u.Login, imgs, q)
+	return s.imageList(ctx, u.Login, imgs, q)
 }
 
 // ScanImageStatus returns the status of one scan image.
@@ -268,18 +271,7 @@ func (s *Scans) DeleteScanImage(ctx context.Context, p *Principal, uid string, s
 
 // DownloadScanImage opens a scan image for the holder of its download key.
 func (s *Scans) DownloadScanImage(ctx context.Context, uid string, siid, sid, itid int64, key string) (*Download, error) {
-	img, err := s.store.GetImage(ctx, itid)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", "image %d does not exist", itid)
-	}
-	if err != nil {
-		return nil, err
-	}
-	owner, err := s.store.GetUser(ctx, uid)
-	if err != nil || owner.ID != img.OwnerID || img.ScanID != sid || img.ScanInstanceID != siid {
-		return nil, notFound("image", "image %d does not exist", itid)
-	}
-	return s.download(ctx, img, key)
+	return s.download(ctx, uid, itid, key, func(img *store.Image) bool { return img.ScanID == sid && img.ScanInstanceID == siid })
 }
 
 // ScanImageFidelity returns the comparison of the scanned machine with a

@@ -58,8 +58,11 @@ func (s *Scans) uploadPath(scanID int64) string {
 	return filepath.Join(s.cfg.UploadDir, fmt.Sprintf("scan-%d.tar.part", scanID))
 }
 
+// discardUpload removes what a scan's upload left in UploadDir: the partial
+// archive, and a file list a crash interrupted.
 func (s *Scans) discardUpload(scanID int64) {
 	_ = os.Remove(s.uploadPath(scanID))
+	_ = os.Remove(s.indexPath(scanID))
 }
 
 // OverlayReceived returns how many bytes of a scan's overlay the server holds:
@@ -90,7 +93,7 @@ func (s *Scans) OverlayReceived(ctx context.Context, p *Principal, uid string, s
 // the server check the whole archive (paths, links, devices, sizes) and, if
 // it passes, store it and complete the scan; if not, the scan fails.
 func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, siid, sid int64, c OverlayChunk, body io.Reader) (int64, error) {
-	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	u, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +124,14 @@ func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, si
 		return 0, err
 	}
 	held := st.Size()
-	n, err := s.appendChunk(f, held, c, body)
+	quota, err := s.diskQuota(ctx, u)
+	if err != nil {
+		return held, err
+	}
+	n, err := s.appendChunk(f, held, c, body, quota.room())
+	if errors.Is(err, errNoRoom) {
+		err = quotaRefusal(u.Login, &store.QuotaError{Kind: store.QuotaDiskUsage, Limit: quota.limit, Used: quota.used})
+	}
 	if err != nil {
 		return held, err
 	}
@@ -139,11 +149,46 @@ func (s *Scans) ReceiveOverlay(ctx context.Context, p *Principal, uid string, si
 	return held, s.completeOverlay(ctx, sc, f, c)
 }
 
+// diskLimit is a user's disk quota and what the user stores.
+type diskLimit struct{ limit, used int64 }
+
+// room is how many more bytes may be stored; -1 for no limit.
+func (d diskLimit) room() int64 {
+	if d.limit < 0 {
+		return -1
+	}
+	return max(d.limit-d.used, 0)
+}
+
+// diskQuota reads u's disk quota and usage. The overlay being received
+// counts already: the store knows how much of it arrived.
+func (s *Scans) diskQuota(ctx context.Context, u *store.User) (diskLimit, error) {
+	lim, err := s.limits(ctx, u)
+	if err != nil || lim.DiskBytes < 0 {
+		return diskLimit{limit: -1}, err
+	}
+	used, err := s.store.Usage(ctx, u.ID)
+	if err != nil {
+		return diskLimit{}, fmt.Errorf("usage of %q: %w", u.Login, err)
+	}
+	return diskLimit{limit: lim.DiskBytes, used: used.DiskBytes}, nil
+}
+
+// errNoRoom says a chunk went beyond what the owner's disk quota leaves.
+var errNoRoom = errors.New("no room left in the disk quota")
+
 // appendChunk writes body at offset held of f when c.Offset == held, checking
 // its CRC as it goes (a bad chunk is cut off again), and returns the bytes
-// added. A chunk lying wholly before held is a retransmission: read, not written.
-func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader) (int64, error) {
+// added. A chunk lying wholly before held is a retransmission: read, not
+// written. room, unless negative, is what the owner's disk quota leaves: a
+// chunk beyond it is cut off and refused with errNoRoom. Two
+// uploads of one user at once may each take the room left, so a quota can be
+// exceeded by at most a chunk per upload running.
+func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Reader, room int64) (int64, error) {
 	limit := min(MaxChunkBytes, s.maxOverlay()-held)
+	if room >= 0 && room < limit {
+		limit = room
+	}
 	switch {
 	case c.Offset < held:
 		n, err := io.Copy(io.Discard, io.LimitReader(body, MaxChunkBytes+1))
@@ -162,7 +207,10 @@ func (s *Scans) appendChunk(f *os.File, held int64, c OverlayChunk, body io.Read
 	}
 	h := crc32.NewIEEE()
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, limit+1))
-	if err == nil && n > limit {
+	switch {
+	case err == nil && n > limit && limit == room:
+		err = errNoRoom
+	case err == nil && n > limit:
 		err = &Error{Kind: KindTooLarge, ID: "overlay.tooLarge", Msg: fmt.Sprintf("the overlay exceeds this server's limit of %d bytes (or a chunk exceeds %d)", s.maxOverlay(), MaxChunkBytes)}
 	}
 	if err == nil && c.CRC != "" {
@@ -185,7 +233,15 @@ func (s *Scans) maxOverlay() int64 {
 	return overlay.DefaultLimits().MaxBytes
 }
 
-// completeOverlay checks the received archive and completes or fails the scan.
+// overlayLimits are the bounds an overlay is checked against.
+func (s *Scans) overlayLimits() overlay.Limits {
+	lim := overlay.DefaultLimits()
+	lim.MaxBytes = s.maxOverlay()
+	return lim
+}
+
+// completeOverlay checks the received archive and completes or fails the
+// scan. The check writes the scan's file list on the way (scan_files.go).
 func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File, c OverlayChunk) error {
 	st, err := f.Stat()
 	if err != nil {
@@ -198,13 +254,16 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 		return err
 	}
 	h := sha256.New()
-	lim := overlay.DefaultLimits()
-	lim.MaxBytes = s.maxOverlay()
-	sum, err := overlay.Check(ctx, io.TeeReader(f, h), lim, func(overlay.Entry) error { return nil })
+	files, err := newFileIndex(s.indexPath(sc.ID))
+	if err != nil {
+		return err
+	}
+	sum, err := overlay.Check(ctx, io.TeeReader(f, h), s.overlayLimits(), files.add)
 	if err == nil {
 		_, err = io.Copy(h, f) // the tar's trailing padding
 	}
 	if err != nil {
+		files.discard()
 		msg := err.Error()
 		_, _ = s.store.FailScan(context.WithoutCancel(ctx), sc.ID, store.ScanError, "Overlay rejected", msg)
 		s.discardUpload(sc.ID)
@@ -212,11 +271,16 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if c.SHA256 != "" && c.SHA256 != got {
+		files.discard()
 		return invalid("overlay.sha256", "the overlay's SHA-256 is %s, not %s: upload it again", got, c.SHA256)
+	}
+	if err := s.storeFileIndex(ctx, sc.ID, files); err != nil {
+		return err
 	}
 	key := fmt.Sprintf("scans/%d/overlay.tar", sc.ID)
 	size, _, err := s.artifacts.PutFile(ctx, key, f.Name(), got)
 	if err != nil {
+		_ = s.artifacts.Delete(context.WithoutCancel(ctx), fileIndexKey(sc.ID))
 		return fmt.Errorf("store overlay of scan %d: %w", sc.ID, err)
 	}
 	summary, _ := json.Marshal(sum)
@@ -226,6 +290,7 @@ func (s *Scans) completeOverlay(ctx context.Context, sc *store.Scan, f *os.File,
 	}
 	if !done { // cancelled while the archive was checked
 		_ = s.artifacts.Delete(context.WithoutCancel(ctx), key)
+		_ = s.artifacts.Delete(context.WithoutCancel(ctx), fileIndexKey(sc.ID))
 		return conflict("scan.terminal", "scan %d was cancelled", sc.ID)
 	}
 	s.log.Info("scan complete", "scan", sc.ID, "overlay_bytes", size, "entries", sum.Entries)

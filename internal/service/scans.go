@@ -98,8 +98,12 @@ func (s *Scans) CreateScan(ctx context.Context, p *Principal, uid string, siid i
 	}
 	sc := &store.Scan{InstanceID: si.ID, OwnerID: u.ID, Name: fmt.Sprintf("%s #%d", si.Name, len(n)+1),
 		State: store.ScanRunning, Percentage: 50, Message: "Report received; waiting for the overlay", Report: data}
-	if err := s.store.CreateScan(ctx, sc); err != nil {
+	lim, err := s.limits(ctx, u)
+	if err != nil {
 		return nil, err
+	}
+	if err := s.store.CreateScan(ctx, sc, lim); err != nil {
+		return nil, quotaRefusal(u.Login, err)
 	}
 	return s.renderScan(u.Login, si, sc, scanDetail{})
 }
@@ -290,7 +294,7 @@ func (s *Scans) deleteScan(ctx context.Context, sc *store.Scan) error {
 }
 
 // deleteScanFiles cancels the scan's running generations and removes its
-// images' artifacts, its overlay and any partial upload.
+// images' artifacts, its overlay with its file list, and any partial upload.
 func (s *Scans) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 	imgs, err := s.store.ListImages(ctx, store.ImageFilter{ScanID: sc.ID})
 	if err != nil {
@@ -302,8 +306,10 @@ func (s *Scans) deleteScanFiles(ctx context.Context, sc *store.Scan) error {
 		}
 	}
 	if sc.OverlayKey != "" {
-		if err := s.artifacts.Delete(ctx, sc.OverlayKey); err != nil {
-			return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
+		for _, key := range []string{sc.OverlayKey, fileIndexKey(sc.ID)} {
+			if err := s.artifacts.Delete(ctx, key); err != nil {
+				return fmt.Errorf("delete overlay of scan %d: %w", sc.ID, err)
+			}
 		}
 	}
 	s.discardUpload(sc.ID)

@@ -25,6 +25,10 @@ type Config struct {
 	Logger *slog.Logger
 	Now    func() time.Time // defaults to time.Now
 	Login  LoginPolicy      // limits on password checks (Users)
+	// Quotas are the limits of users an administrator gave none of.
+	Quotas QuotaDefaults
+	// DownloadKeyTTL is how long an unused download key works (0: a day).
+	DownloadKeyTTL time.Duration
 }
 
 // Queue runs generations durably (internal/queue). Nodes that run no
@@ -53,13 +57,14 @@ type Artifacts interface {
 // base is what the use cases of every resource share: the store, the log,
 // the clock, and the ownership checks built on them (ownership.go).
 type base struct {
-	store store.Store
-	log   *slog.Logger
-	now   func() time.Time
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	quotas QuotaDefaults
 }
 
 func newBase(st store.Store, cfg Config) base {
-	b := base{store: st, log: cfg.Logger, now: cfg.Now}
+	b := base{store: st, log: cfg.Logger, now: cfg.Now, quotas: cfg.Quotas}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -76,6 +81,7 @@ type Services struct {
 	Appliances *Appliances
 	Images     *Images
 	Scans      *Scans
+	Quotas     *Quotas
 }
 
 // New builds every resource's use cases on one store, queue and artifact store.
@@ -86,5 +92,6 @@ func New(st store.Store, q Queue, arts Artifacts, scans ScanConfig, cfg Config) 
 		Appliances: NewAppliances(st, cfg),
 		Images:     NewImages(st, q, arts, cfg),
 		Scans:      NewScans(st, q, arts, scans, cfg),
+		Quotas:     NewQuotas(st, cfg),
 	}
 }

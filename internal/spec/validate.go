@@ -47,9 +47,6 @@ var (
 	pkgVerRe   = regexp.MustCompile(`^[A-Za-z0-9.+~:-]+$`)
 	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 	userNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	tzRe       = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
-	keymapRe   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	localeRe   = regexp.MustCompile(`^[A-Za-z0-9_.@-]+$`)
 	dsRe       = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,31}$`)
 	mountRe    = regexp.MustCompile(`^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$`)
 )
@@ -92,14 +89,14 @@ func (s *Spec) Validate() error {
 	if !hostnameRe.MatchString(in.Hostname) || len(in.Hostname) > 253 {
 		bad("install.hostname", "%q is not a valid hostname", in.Hostname)
 	}
-	if !tzRe.MatchString(in.Timezone) {
-		bad("install.timezone", "%q is not a valid time zone name", in.Timezone)
+	if !validZone(in.Timezone) {
+		bad("install.timezone", "%q is not a time zone of the tz database (Area/Location, such as Europe/Paris)", in.Timezone)
 	}
-	if !keymapRe.MatchString(in.Keyboard) {
-		bad("install.keyboard", "%q is not a valid keymap name", in.Keyboard)
+	if !validKeymap(in.Keyboard) {
+		bad("install.keyboard", "%q is not a console keymap (a layout and variants, such as fr or fr-latin9)", in.Keyboard)
 	}
-	if !localeRe.MatchString(in.Locale) {
-		bad("install.locale", "%q is not a valid locale name", in.Locale)
+	if !validLocale(in.Locale) {
+		bad("install.locale", "%q is not a locale glibc supports (such as en_US.UTF-8, or C.UTF-8)", in.Locale)
 	}
 	for i, p := range in.KernelParameters {
 		if p == "" || strings.ContainsAny(p, " \t\r\n\"'\\") {
@@ -183,20 +180,39 @@ func (s *Spec) Validate() error {
 	return errors.Join(errs...)
 }
 
+// MaxDiskMB is the largest disk, and so the largest partition: 16 TiB.
+const MaxDiskMB = 16 << 20
+
+// maxPartitions is what a GPT partition table holds.
+const maxPartitions = 128
+
 func validateDisk(bad func(string, string, ...any), d *Disk) {
 	if d.SizeMB < MinDiskMB {
 		bad("install.disk.sizeMB", "%d MiB is too small (minimum %d)", d.SizeMB, MinDiskMB)
 	}
-	if d.SizeMB > 16<<20 {
+	if d.SizeMB > MaxDiskMB {
 		bad("install.disk.sizeMB", "%d MiB is too large (maximum 16 TiB)", d.SizeMB)
 	}
-	if d.SwapMB < 0 || d.SwapMB >= d.SizeMB/2 && d.SwapMB > 0 {
+	swapOK := d.SwapMB >= 0 && (d.SwapMB == 0 || d.SwapMB < d.SizeMB/2)
+	if !swapOK {
 		bad("install.disk.swapMB", "%d MiB must be between 0 and half the disk", d.SwapMB)
 	}
+	if len(d.Partitions) > maxPartitions {
+		bad("install.disk.partitions", "%d partitions, more than a partition table holds (%d)", len(d.Partitions), maxPartitions)
+		return
+	}
+	// Every size is bounded before any is added: at most 128 sizes of at
+	// most 16 TiB cannot overflow the sum, which a few huge ones would,
+	// wrapping to a small number that fits any disk.
 	var fixed int64
+	sizesOK := swapOK
 	mounts := map[string]bool{}
 	grow := 0
 	for i, p := range d.Partitions {
+		if p.SizeMB < 0 || p.SizeMB > MaxDiskMB {
+			bad(fmt.Sprintf("install.disk.partitions[%d].sizeMB", i), "%d MiB is not a partition size (0 to 16 TiB)", p.SizeMB)
+			sizesOK = false
+		}
 		f := fmt.Sprintf("install.disk.partitions[%d]", i)
 		switch p.FSType {
 		case "", "ext4", "ext3", "ext2", "xfs":
@@ -211,7 +227,7 @@ func validateDisk(bad func(string, string, ...any), d *Disk) {
 		}
 		if p.Grow {
 			grow++
-		} else if p.SizeMB <= 0 {
+		} else if p.SizeMB == 0 {
 			bad(f+".sizeMB", "a partition that does not grow needs a size")
 		}
 		fixed += p.SizeMB
@@ -219,7 +235,7 @@ func validateDisk(bad func(string, string, ...any), d *Disk) {
 	if grow > 1 {
 		bad("install.disk.partitions", "only one partition may grow")
 	}
-	if len(d.Partitions) > 0 && fixed+d.SwapMB+Overhead() > d.SizeMB {
+	if sizesOK && len(d.Partitions) > 0 && fixed+d.SwapMB+Overhead() > d.SizeMB {
 		bad("install.disk.partitions", "partitions (%d MiB) and swap do not fit on a %d MiB disk", fixed, d.SizeMB)
 	}
 }

@@ -2,22 +2,29 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
 const applianceColumns = `id, owner_id, name, version, revision, doc, created, modified`
 
 // CreateAppliance inserts a, setting ID, Created and Modified. ErrConflict on a
-// duplicate (owner, name, version), ErrNotFound when the owner does not exist.
-func (s *SQL) CreateAppliance(ctx context.Context, a *Appliance) error {
+// duplicate (owner, name, version), ErrNotFound when the owner does not exist,
+// a *QuotaError when the owner holds lim.Appliances appliances already.
+func (s *SQL) CreateAppliance(ctx context.Context, a *Appliance, lim Limits) error {
 	op := fmt.Sprintf("create appliance %q version %q", a.Name, a.Version)
 	now := s.stamp()
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO appliances
-		(owner_id, name, version, revision, doc, created, modified)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		a.OwnerID, a.Name, a.Version, a.Revision, string(a.Doc), now, now,
-	).Scan(&id)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.admit(ctx, tx, a.OwnerID, lim, Usage{Appliances: 1}); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`INSERT INTO appliances
+			(owner_id, name, version, revision, doc, created, modified)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			a.OwnerID, a.Name, a.Version, a.Revision, string(a.Doc), now, now,
+		).Scan(&id)
+	})
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}

@@ -44,6 +44,8 @@ func (s *SQL) fail(ctx context.Context, op string, err error) error {
 	case isForeignKeyViolation(err):
 		// The row refers to a parent (user) that does not exist.
 		return fmt.Errorf("%s: referenced row %w", op, ErrNotFound)
+	case errors.Is(err, ErrQuota):
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	level := slog.LevelError
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -10,29 +10,40 @@ import (
 
 const imageColumns = `id, owner_id, appliance_id, scan_id, format_id, name, version, revision, compress, spec, request,
 	state, percentage, message, error_message, detailed_error, job_id, artifact, file_size, sha256, packages,
-	fidelity, download_key, started, finished, created, modified,
+	fidelity, download_key, download_key_issued, started, finished, created, modified,
 	COALESCE((SELECT instance_id FROM scans WHERE scans.id = images.scan_id), 0)`
 
 // nonTerminal is the SQL condition of an image whose state may still change.
 const nonTerminal = `state IN ('queued', 'running')`
 
-// CreateImage inserts img, setting ID, Created and Modified.
-func (s *SQL) CreateImage(ctx context.Context, img *Image) error {
+// CreateImage inserts img, setting ID, Created, Modified and
+// DownloadKeyIssued, once the owner's quotas in lim admit one more image, one
+// more queued generation and further bytes (a *QuotaError otherwise).
+func (s *SQL) CreateImage(ctx context.Context, img *Image, lim Limits) error {
 	op := fmt.Sprintf("create image of %q", img.Name)
 	now := s.stamp()
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO images
-		(owner_id, appliance_id, scan_id, format_id, name, version, revision, compress, spec, request, state,
-		 percentage, message, fidelity, download_key, created, modified)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		img.OwnerID, nullID(img.ApplianceID), nullID(img.ScanID), img.FormatID, img.Name, img.Version, img.Revision,
-		img.Compress, string(img.Spec), string(img.Request), img.State, img.Percentage, img.Message, string(img.Fidelity),
-		img.DownloadKey, now, now,
-	).Scan(&id)
+	active := int64(0)
+	if img.State == ImageQueued || img.State == ImageRunning {
+		active = 1
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.admit(ctx, tx, img.OwnerID, lim, Usage{Images: 1, Active: active, DiskBytes: 1}); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`INSERT INTO images
+			(owner_id, appliance_id, scan_id, format_id, name, version, revision, compress, spec, request, state,
+			 percentage, message, fidelity, download_key, download_key_issued, created, modified)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			img.OwnerID, nullID(img.ApplianceID), nullID(img.ScanID), img.FormatID, img.Name, img.Version, img.Revision,
+			img.Compress, string(img.Spec), string(img.Request), img.State, img.Percentage, img.Message, string(img.Fidelity),
+			img.DownloadKey, now, now, now,
+		).Scan(&id)
+	})
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
-	img.ID, img.Created, img.Modified = id, now, now
+	img.ID, img.Created, img.Modified, img.DownloadKeyIssued = id, now, now, now
 	return nil
 }
 
@@ -136,9 +147,10 @@ func (s *SQL) FinishImage(ctx context.Context, id int64, o ImageOutcome) (bool, 
 	return affected(res)
 }
 
-// SwapDownloadKey replaces old by new atomically.
+// SwapDownloadKey replaces old by new atomically; new counts as issued now.
 func (s *SQL) SwapDownloadKey(ctx context.Context, id int64, old, new string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE images SET download_key = ? WHERE id = ? AND download_key = ?`), new, id, old)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE images SET download_key = ?, download_key_issued = ?
+		WHERE id = ? AND download_key = ?`), new, s.stamp(), id, old)
 	if err != nil {
 		return false, s.fail(ctx, fmt.Sprintf("swap download key of image %d", id), err)
 	}
@@ -172,18 +184,18 @@ func scanImage(r rowScanner) (*Image, error) {
 		img                               Image
 		appliance, scan                   sql.NullInt64
 		spec, request, packages, fidelity string
-		started, finished                 sql.NullTime
+		issued, started, finished         sql.NullTime
 	)
 	err := r.Scan(&img.ID, &img.OwnerID, &appliance, &scan, &img.FormatID, &img.Name, &img.Version, &img.Revision,
 		&img.Compress, &spec, &request, &img.State, &img.Percentage, &img.Message, &img.ErrorMsg, &img.DetailedErr,
-		&img.JobID, &img.Artifact, &img.FileSize, &img.SHA256, &packages, &fidelity, &img.DownloadKey, &started, &finished,
+		&img.JobID, &img.Artifact, &img.FileSize, &img.SHA256, &packages, &fidelity, &img.DownloadKey, &issued, &started, &finished,
 		&img.Created, &img.Modified, &img.ScanInstanceID)
 	if err != nil {
 		return nil, err
 	}
 	img.ApplianceID, img.ScanID = appliance.Int64, scan.Int64
 	img.Spec, img.Request, img.Packages, img.Fidelity = []byte(spec), []byte(request), []byte(packages), []byte(fidelity)
-	img.Started, img.Finished = utcOrZero(started), utcOrZero(finished)
+	img.DownloadKeyIssued, img.Started, img.Finished = utcOrZero(issued), utcOrZero(started), utcOrZero(finished)
 	img.Created, img.Modified = img.Created.UTC(), img.Modified.UTC()
 	return &img, nil
 }

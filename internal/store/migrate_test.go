@@ -49,7 +49,7 @@ func testMigrationsDownUp(t *testing.T, dsn string) {
 	}
 	img := &Image{OwnerID: u.ID, ScanID: 1, FormatID: 1, Name: "i", Spec: []byte(`{}`), State: ImageQueued,
 		Fidelity: []byte(`{}`)}
-	if err := s.CreateImage(ctx, img); err != nil {
+	if err := s.CreateImage(ctx, img, Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	in := &ScannedInstance{OwnerID: u.ID, Name: "web"}
@@ -61,16 +61,37 @@ func testMigrationsDownUp(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 
-	// 00004: the key stays, without its expiry; up again it never expires.
+	if err := s.SetUserQuotas(ctx, u.ID, map[string]int64{QuotaImages: 3}); err != nil {
+		t.Fatal(err)
+	}
+
+	// 00005: quotas, and when each image's download key was issued.
 	if _, err := p.Down(ctx); err != nil {
 		t.Fatalf("down one version: %v", err)
+	}
+	if _, err := s.UserQuotas(ctx, u.ID); err == nil {
+		t.Error("user_quotas survived its migration's Down")
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	got, err := s.GetImage(ctx, img.ID)
+	if err != nil || got.ScanID != 1 || !got.DownloadKeyIssued.Equal(got.Modified) {
+		t.Errorf("image after down and up = %+v, %v; want its key issued at its last change", got, err)
+	}
+	// 00005 again, then 00004: the key stays, without its expiry; up again it never expires.
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("down again: %v", err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("down two versions: %v", err)
 	}
 	if _, err := s.GetAPIKeyByPublic(ctx, "pub"); err == nil {
 		t.Error("api_keys.expires survived its migration's Down")
 	}
-	// 00003.
+	// 00003: scans and the images' fidelity.
 	if _, err := p.Down(ctx); err != nil {
-		t.Fatalf("down two versions: %v", err)
+		t.Fatalf("down three versions: %v", err)
 	}
 	if _, err := s.ListScannedInstances(ctx, u.ID, ""); err == nil {
 		t.Error("scanned_instances survived its migration's Down")
@@ -78,7 +99,7 @@ func testMigrationsDownUp(t *testing.T, dsn string) {
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
 	}
-	got, err := s.GetImage(ctx, img.ID)
+	got, err = s.GetImage(ctx, img.ID)
 	if err != nil || len(got.Fidelity) != 0 || got.ScanID != 1 {
 		t.Errorf("image after down and up = %+v, %v", got, err)
 	}

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -40,8 +42,11 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQL, er
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: create directory: %w", abs, err)
+	}
+	if err := privateFiles(abs); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
 	w, err := sql.Open("sqlite", sqliteDSN(abs, false))
 	if err != nil {
@@ -65,6 +70,26 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQL, er
 	r.SetMaxIdleConns(sqliteReaders())
 	s.db, s.rdb = w, r
 	return s, nil
+}
+
+// privateFiles makes the database at abs, its write-ahead log and its
+// shared-memory index readable by their owner only: they hold password
+// hashes and API secrets. SQLite creates a new database 0644 (less the
+// umask) and gives the -wal and -shm files the database's mode, so the
+// database is created 0600 before SQLite opens it, and files an older Kiln
+// made are set 0600 again.
+func privateFiles(abs string) error {
+	f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{abs, abs + "-wal", abs + "-shm", abs + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // sqliteDSN builds a modernc.org/sqlite DSN for the file at abs.

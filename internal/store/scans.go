@@ -98,8 +98,9 @@ func (s *SQL) DeleteScannedInstance(ctx context.Context, id int64) error {
 // CreateScan inserts sc, setting ID, Created and Modified. An empty State is
 // ScanRunning (and sc.State says so); Percentage is clamped to 0–100.
 // ErrNotFound when ownerID has no instance sc.InstanceID: a scan and its
-// instance always have the same owner.
-func (s *SQL) CreateScan(ctx context.Context, sc *Scan) error {
+// instance always have the same owner. A *QuotaError when the owner's quotas
+// in lim admit no more scans or bytes.
+func (s *SQL) CreateScan(ctx context.Context, sc *Scan, lim Limits) error {
 	op := fmt.Sprintf("create scan %q", sc.Name)
 	state := sc.State
 	switch state {
@@ -120,6 +121,9 @@ func (s *SQL) CreateScan(ctx context.Context, sc *Scan) error {
 		}
 		if owner != sc.OwnerID {
 			return sql.ErrNoRows
+		}
+		if err := s.admit(ctx, tx, sc.OwnerID, lim, Usage{Scans: 1, DiskBytes: 1}); err != nil {
+			return err
 		}
 		return tx.QueryRowContext(ctx, s.q(`INSERT INTO scans
 			(instance_id, owner_id, name, state, percentage, message, error_message, report, overlay_received,

@@ -27,6 +27,7 @@ type Store interface {
 	Packages
 	Images
 	Scans
+	Quotas
 	// Close releases the database.
 	Close() error
 }
@@ -104,8 +105,9 @@ type Appliance struct {
 
 // Appliances stores templates.
 type Appliances interface {
-	// CreateAppliance inserts a, setting ID, Created, Modified. ErrConflict on a duplicate name+version.
-	CreateAppliance(ctx context.Context, a *Appliance) error
+	// CreateAppliance inserts a, setting ID, Created, Modified. ErrConflict on a
+	// duplicate name+version; a *QuotaError when the owner holds lim.Appliances.
+	CreateAppliance(ctx context.Context, a *Appliance, lim Limits) error
 	GetAppliance(ctx context.Context, ownerID, id int64) (*Appliance, error)
 	ListAppliances(ctx context.Context, ownerID int64) ([]Appliance, error)
 	// UpdateAppliance replaces Name, Version, Revision and Doc; sets Modified.
@@ -185,10 +187,12 @@ type Image struct {
 	Packages       []byte // installed packages (JSON)
 	Fidelity       []byte // scan images: the source-versus-image comparison (JSON)
 	DownloadKey    string // current single-use download key
-	Started        time.Time
-	Finished       time.Time
-	Created        time.Time
-	Modified       time.Time
+	// DownloadKeyIssued is when DownloadKey was made: an unused key expires.
+	DownloadKeyIssued time.Time
+	Started           time.Time
+	Finished          time.Time
+	Created           time.Time
+	Modified          time.Time
 }
 
 // Terminal reports whether the image's state can no longer change.
@@ -219,8 +223,10 @@ type ImageOutcome struct {
 
 // Images stores machine images.
 type Images interface {
-	// CreateImage inserts img, setting ID, Created and Modified.
-	CreateImage(ctx context.Context, img *Image) error
+	// CreateImage inserts img, setting ID, Created, Modified and
+	// DownloadKeyIssued; a *QuotaError when the owner holds lim.Images images,
+	// lim.Active queued or running ones, or lim.DiskBytes bytes.
+	CreateImage(ctx context.Context, img *Image, lim Limits) error
 	GetImage(ctx context.Context, id int64) (*Image, error)
 	ListImages(ctx context.Context, f ImageFilter) ([]Image, error)
 	// SetImageJob records the queue job of an image.
@@ -230,7 +236,8 @@ type Images interface {
 	ImageProgress(ctx context.Context, id int64, percentage int, message string) (bool, error)
 	// FinishImage sets a terminal state, once: false when the image was terminal already.
 	FinishImage(ctx context.Context, id int64, o ImageOutcome) (bool, error)
-	// SwapDownloadKey replaces old by new atomically; false when old is not the current key.
+	// SwapDownloadKey replaces old by new atomically, issued now; false when
+	// old is not the current key.
 	SwapDownloadKey(ctx context.Context, id int64, old, new string) (bool, error)
 	DeleteImage(ctx context.Context, id int64) error
 }
@@ -302,8 +309,9 @@ type Scans interface {
 	// DeleteScannedInstance removes an instance with its scans and their images' rows.
 	DeleteScannedInstance(ctx context.Context, id int64) error
 
-	// CreateScan inserts sc, setting ID, Created and Modified.
-	CreateScan(ctx context.Context, sc *Scan) error
+	// CreateScan inserts sc, setting ID, Created and Modified; a *QuotaError
+	// when the owner holds lim.Scans scans or lim.DiskBytes bytes.
+	CreateScan(ctx context.Context, sc *Scan, lim Limits) error
 	GetScan(ctx context.Context, id int64) (*Scan, error)
 	// ListScans returns the scans matching f, oldest first.
 	ListScans(ctx context.Context, f ScanFilter) ([]Scan, error)

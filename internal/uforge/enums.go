@@ -32,6 +32,10 @@ func enumValues(key string) []string {
 		return []string{"CORE", "FULL", "UNKNOWN"}
 	case "PartitionFstype":
 		return []string{"btrfs", "ext2", "ext3", "ext4", "Extended", "fat16", "fat32", "jfs", "linux-swap", "lvm2", "ntfs", "unformatted", "xfs", "reserved"}
+	case "QuotaFrequency":
+		return []string{"monthly", "none"}
+	case "QuotaType":
+		return []string{"appliance", "diskusage", "generation", "scan"}
 	case "ScannedFileChangeType":
 		return []string{"added", "deleted", "modified"}
 	case "SeLinuxMode":

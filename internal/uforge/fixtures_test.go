@@ -116,6 +116,7 @@ func fixtures() map[string]Root {
 	si := ScannedInstance{Object: obj(3), Distribution: func() *Distribution { d := fxDistribution(); return &d }(), Name: Str("web-01"),
 		OverlayIncluded: Bool(true), Scans: []Scan{scan}, ScansURI: Str("users/u/scannedinstances/3/scans"), TotalScans: Int(1),
 		URI: Str("users/u/scannedinstances/3")}
+	quota := Quota{Frequency: Str("none"), Limit: Int64(-1), Nb: Int64(3), Type: Str("generation"), URI: Str("users/john/quotas")}
 	return map[string]Root{
 		"serviceStatus": ServiceStatus{Object: obj(1), Alive: Bool(true), Version: Str("3.8.13"), ServiceLoad: Int(3)},
 		"uforgeError": UForgeError{LocalizedErrorMsg: &LocalizedMessage{Message: Str("Image already being generated"),
@@ -178,6 +179,8 @@ func fixtures() map[string]Root {
 		"osConfig":         OsConfig{Edition: Str("STANDARD"), Type: Str("FULL"), Language: Str("en-US")},
 		"address":          *user.Address,
 		"userProfile":      user.UserProfile,
+		"quota":            quota,
+		"quotas":           Quotas{Objects: Objects{Total: Int64(1)}, Quotas: []Quota{quota}},
 	}
 }
 
@@ -189,6 +192,6 @@ func emptyCollections() map[string]Root {
 		"packages": PkgList{}, "targetFormats": TargetFormats{}, "imageFormats": ImageFormats{}, "appliances": Appliances{},
 		"images": Images{Objects: Objects{Total: Int64(0)}}, "statuses": OpStatuses{}, "imagePkgs": ImagePkgs{},
 		"scannedInstances": ScannedInstances{}, "scans": Scans{}, "scannedPackages": ScannedPkgs{}, "scannedFiles": ScannedFiles{},
-		"scanImports": ScanImports{},
+		"scanImports": ScanImports{}, "quotas": Quotas{},
 	}
 }

@@ -22,7 +22,7 @@ func testAppliances(t *testing.T, open func(t *testing.T) store.Store) {
 		a2 := &store.Appliance{OwnerID: alice.ID, Name: "web", Version: "2.0", Doc: []byte(`{}`)}
 		b1 := &store.Appliance{OwnerID: bob.ID, Name: "web", Version: "1.0", Doc: []byte(`{}`)} // same name+version, other owner
 		for _, a := range []*store.Appliance{a1, a2, b1} {
-			if err := s.CreateAppliance(ctx, a); err != nil {
+			if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 				t.Fatal(err)
 			}
 			if a.ID == 0 || a.Created.IsZero() || !a.Modified.Equal(a.Created) {
@@ -88,7 +88,7 @@ func testAppliances(t *testing.T, open func(t *testing.T) store.Store) {
 
 		// Ids are never reused: a URI naming a deleted appliance cannot come to name another.
 		a3 := &store.Appliance{OwnerID: alice.ID, Name: "new", Version: "1", Doc: []byte(`{}`)}
-		if err := s.CreateAppliance(ctx, a3); err != nil {
+		if err := s.CreateAppliance(ctx, a3, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		if a3.ID <= b1.ID {
@@ -100,11 +100,11 @@ func testAppliances(t *testing.T, open func(t *testing.T) store.Store) {
 		s, ctx := open(t), t.Context()
 		u := newUser(t, ctx, s, "carol")
 		a := &store.Appliance{OwnerID: u.ID, Name: "db", Version: "1", Doc: []byte(`{}`)}
-		if err := s.CreateAppliance(ctx, a); err != nil {
+		if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, s.CreateAppliance(ctx, &store.Appliance{OwnerID: u.ID, Name: "db", Version: "1", Doc: []byte(`{}`)}), store.ErrConflict)
-		wantErr(t, s.CreateAppliance(ctx, &store.Appliance{OwnerID: 99999, Name: "x", Version: "1", Doc: []byte(`{}`)}), store.ErrNotFound)
+		wantErr(t, s.CreateAppliance(ctx, &store.Appliance{OwnerID: u.ID, Name: "db", Version: "1", Doc: []byte(`{}`)}, store.Unlimited()), store.ErrConflict)
+		wantErr(t, s.CreateAppliance(ctx, &store.Appliance{OwnerID: 99999, Name: "x", Version: "1", Doc: []byte(`{}`)}, store.Unlimited()), store.ErrNotFound)
 		wantErr(t, s.UpdateAppliance(ctx, &store.Appliance{OwnerID: u.ID, ID: 99999, Name: "x", Doc: []byte(`{}`)}), store.ErrNotFound)
 		if list, err := s.ListAppliances(ctx, 99999); err != nil || len(list) != 0 {
 			t.Errorf("ListAppliances of unknown owner = %v, %v", list, err)
@@ -121,7 +121,7 @@ func testCascade(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 		a := &store.Appliance{OwnerID: u.ID, Name: "app", Version: string(rune('1' + i)), Doc: []byte(`{}`)}
-		if err := s.CreateAppliance(ctx, a); err != nil {
+		if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 	}

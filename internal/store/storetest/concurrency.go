@@ -28,7 +28,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 			}
 			for r := range rounds {
 				a := &store.Appliance{OwnerID: u.ID, Name: "app", Version: fmt.Sprint(r), Doc: []byte(`{}`)}
-				if err := s.CreateAppliance(ctx, a); err != nil {
+				if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 					errs <- err
 					continue
 				}

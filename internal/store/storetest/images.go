@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/kilnhq/kiln/internal/store"
 )
@@ -12,13 +13,13 @@ func testImages(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := newUser(t, ctx, s, "imager")
 	a := &store.Appliance{OwnerID: u.ID, Name: "web", Version: "1", Doc: []byte(`{}`)}
-	if err := s.CreateAppliance(ctx, a); err != nil {
+	if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	img := &store.Image{OwnerID: u.ID, ApplianceID: a.ID, FormatID: 1, Name: "web", Version: "1", Revision: 1,
 		Compress: true, Spec: []byte(`{"version":1}`), Request: []byte(`{}`), State: store.ImageQueued,
 		Message: "queued", DownloadKey: "k1"}
-	if err := s.CreateImage(ctx, img); err != nil {
+	if err := s.CreateImage(ctx, img, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	if img.ID == 0 || img.Created.IsZero() {
@@ -39,9 +40,19 @@ func testImages(t *testing.T, s store.Store) {
 	if got.State != store.ImageRunning || got.Percentage != 40 || got.JobID != 77 || got.Started.IsZero() {
 		t.Fatalf("after progress: %+v", got)
 	}
-	// Single-use download keys: only the current key can be swapped.
+	// Single-use download keys: only the current key can be swapped, and the
+	// new one counts as issued when it was swapped in (keys expire unused).
+	if got.DownloadKeyIssued.IsZero() || !got.DownloadKeyIssued.Equal(img.DownloadKeyIssued) {
+		t.Fatalf("DownloadKeyIssued = %v, want %v", got.DownloadKeyIssued, img.DownloadKeyIssued)
+	}
+	beforeSwap := time.Now()
 	if ok, _ := s.SwapDownloadKey(ctx, img.ID, "k1", "k2"); !ok {
 		t.Fatal("swap of the current key refused")
+	}
+	if got, _ := s.GetImage(ctx, img.ID); got.DownloadKey != "k2" {
+		t.Fatalf("after the swap the key is %q", got.DownloadKey)
+	} else {
+		within(t, "DownloadKeyIssued after a swap", got.DownloadKeyIssued, beforeSwap, time.Now())
 	}
 	if ok, _ := s.SwapDownloadKey(ctx, img.ID, "k1", "k3"); ok {
 		t.Fatal("a used key was swapped again")
@@ -60,7 +71,7 @@ func testImages(t *testing.T, s store.Store) {
 		t.Fatal("a non-terminal outcome was accepted")
 	}
 	img2 := &store.Image{OwnerID: u.ID, ApplianceID: a.ID, FormatID: 7, Name: "web", Revision: 2, Spec: []byte(`{}`), State: store.ImageQueued}
-	if err := s.CreateImage(ctx, img2); err != nil {
+	if err := s.CreateImage(ctx, img2, store.Unlimited()); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := s.FinishImage(ctx, img2.ID, store.ImageOutcome{State: store.ImageComplete, Artifact: "images/2", FileSize: 9,

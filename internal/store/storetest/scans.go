@@ -46,7 +46,7 @@ func newScan(t *testing.T, ctx context.Context, s store.Store, in *store.Scanned
 	t.Helper()
 	sc := &store.Scan{InstanceID: in.ID, OwnerID: in.OwnerID, Name: name, State: store.ScanRunning,
 		Message: "report received", Report: []byte(report)}
-	if err := s.CreateScan(ctx, sc); err != nil {
+	if err := s.CreateScan(ctx, sc, store.Unlimited()); err != nil {
 		t.Fatalf("CreateScan(%q): %v", name, err)
 	}
 	return sc
@@ -66,7 +66,7 @@ func scanImage(t *testing.T, ctx context.Context, s store.Store, ownerID, scanID
 	t.Helper()
 	img := &store.Image{OwnerID: ownerID, ScanID: scanID, FormatID: 1, Name: "from-scan", Revision: 1,
 		Spec: []byte(`{}`), State: store.ImageQueued}
-	if err := s.CreateImage(ctx, img); err != nil {
+	if err := s.CreateImage(ctx, img, store.Unlimited()); err != nil {
 		t.Fatalf("CreateImage(scan %d): %v", scanID, err)
 	}
 	return img
@@ -164,7 +164,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		before := time.Now()
 		s1 := &store.Scan{InstanceID: web.ID, OwnerID: alice.ID, Name: "monday", State: store.ScanRunning,
 			Percentage: 5, Message: "report received", Report: []byte(report), OverlayReceived: 10, OverlaySize: 2048}
-		if err := s.CreateScan(ctx, s1); err != nil {
+		if err := s.CreateScan(ctx, s1, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		if s1.ID == 0 || !s1.Modified.Equal(s1.Created) {
@@ -209,21 +209,21 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 
 		// An empty state is running; percentages are clamped.
 		dflt := &store.Scan{InstanceID: web.ID, OwnerID: alice.ID, Name: "d", Percentage: 250, Report: []byte(`{}`)}
-		if err := s.CreateScan(ctx, dflt); err != nil {
+		if err := s.CreateScan(ctx, dflt, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		if got := getScan(t, ctx, s, dflt.ID); got.State != store.ScanRunning || got.Percentage != 100 ||
 			dflt.State != store.ScanRunning || dflt.Percentage != 100 {
 			t.Errorf("scan created with no state and 250%% = %+v (argument %+v)", got, dflt)
 		}
-		if err := s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: alice.ID, Name: "x", State: "queued"}); err == nil {
+		if err := s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: alice.ID, Name: "x", State: "queued"}, store.Unlimited()); err == nil {
 			t.Error("CreateScan accepted state queued")
 		}
 
 		// Missing or foreign instances, missing owners.
-		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: 99999, OwnerID: alice.ID, Name: "x"}), store.ErrNotFound)
-		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: bob.ID, Name: "x"}), store.ErrNotFound)
-		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: 99999, Name: "x"}), store.ErrNotFound)
+		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: 99999, OwnerID: alice.ID, Name: "x"}, store.Unlimited()), store.ErrNotFound)
+		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: bob.ID, Name: "x"}, store.Unlimited()), store.ErrNotFound)
+		wantErr(t, s.CreateScan(ctx, &store.Scan{InstanceID: web.ID, OwnerID: 99999, Name: "x"}, store.Unlimited()), store.ErrNotFound)
 		if list, _ := s.ListScans(ctx, store.ScanFilter{InstanceID: web.ID}); len(list) != 3 {
 			t.Errorf("failed creates left scans behind: %d scans", len(list))
 		}
@@ -259,7 +259,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		in := newInstance(t, ctx, s, u, "big")
 		big := bigReport(1 << 20)
 		sc := &store.Scan{InstanceID: in.ID, OwnerID: u.ID, Name: "big", State: store.ScanRunning, Report: big}
-		if err := s.CreateScan(ctx, sc); err != nil {
+		if err := s.CreateScan(ctx, sc, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		manifest := bigReport(64 << 10)
@@ -372,7 +372,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		// A scan created terminal takes no transition either.
 		imported := &store.Scan{InstanceID: in.ID, OwnerID: u.ID, Name: "imported", State: store.ScanComplete, Report: []byte(`{}`)}
-		if err := s.CreateScan(ctx, imported); err != nil {
+		if err := s.CreateScan(ctx, imported, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := s.ScanOverlayProgress(ctx, imported.ID, 1, 1, "x"); ok || err != nil {
@@ -441,12 +441,12 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		img1, img2, img3 := scanImage(t, ctx, s, doomed.ID, s1.ID), scanImage(t, ctx, s, doomed.ID, s2.ID), scanImage(t, ctx, s, doomed.ID, s3.ID)
 		img1b := scanImage(t, ctx, s, doomed.ID, s1.ID)
 		a := &store.Appliance{OwnerID: doomed.ID, Name: "app", Version: "1", Doc: []byte(`{}`)}
-		if err := s.CreateAppliance(ctx, a); err != nil {
+		if err := s.CreateAppliance(ctx, a, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		appImg := &store.Image{OwnerID: doomed.ID, ApplianceID: a.ID, FormatID: 1, Name: "app", Revision: 1,
 			Spec: []byte(`{}`), State: store.ImageQueued}
-		if err := s.CreateImage(ctx, appImg); err != nil {
+		if err := s.CreateImage(ctx, appImg, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		kweb := newInstance(t, ctx, s, kept, "web-01")
@@ -552,7 +552,7 @@ func testScans(t *testing.T, open func(t *testing.T) store.Store) {
 		// Created with a fidelity: stored; a failed generation does not replace it.
 		pre := &store.Image{OwnerID: u.ID, ScanID: sc.ID, FormatID: 2, Name: "pre", Revision: 1, Spec: []byte(`{}`),
 			State: store.ImageQueued, Fidelity: []byte(`{"v":1}`)}
-		if err := s.CreateImage(ctx, pre); err != nil {
+		if err := s.CreateImage(ctx, pre, store.Unlimited()); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.GetImage(ctx, pre.ID); string(got.Fidelity) != `{"v":1}` {

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Packages", func(t *testing.T) { testPackages(t, open) })
 	t.Run("Images", func(t *testing.T) { t.Parallel(); testImages(t, open(t)) })
 	t.Run("Scans", func(t *testing.T) { testScans(t, open) })
+	t.Run("Quotas", func(t *testing.T) { testQuotas(t, open) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { t.Parallel(); testConcurrentWriters(t, open(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { t.Parallel(); testCanceled(t, open(t)) })
 }
