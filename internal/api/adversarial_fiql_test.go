@@ -28,21 +28,21 @@ func TestAdversarialFIQL(t *testing.T) {
 	for i := range terms {
 		terms[i] = "name==web" + itoa(i)
 	}
-	stars := "'" + strings.Repeat("*a", 5000) + "*b'"
+	stars := "'" + strings.Repeat("*a", 1000) + "*b'"
 	for _, h := range []struct {
 		name, path, query string
 		status            int
 		fragment          string
-		today             string
 	}{
-		{name: "10k nested parentheses", path: "/users/alice/appliances", status: 400, fragment: "nested too deeply",
+		{name: "2k nested parentheses", path: "/users/alice/appliances", status: 400, fragment: "nested too deeply",
+			query: strings.Repeat("(", 2_000) + "name==web" + strings.Repeat(")", 2_000)},
+		{name: "2k unclosed parentheses", path: "/users/alice/appliances", status: 400, fragment: "nested too deeply",
+			query: strings.Repeat("(", 2_000)},
+		{name: "10k nested parentheses", path: "/users/alice/appliances", status: 400, fragment: "longer than",
 			query: strings.Repeat("(", 10_000) + "name==web" + strings.Repeat(")", 10_000)},
-		{name: "10k unclosed parentheses", path: "/users/alice/appliances", status: 400, fragment: "nested too deeply",
-			query: strings.Repeat("(", 10_000)},
-		{name: "2k alternatives", path: "/users/alice/appliances", status: 400, fragment: "query", query: strings.Join(terms, ","),
-			today: "accepted: a query has no length limit but the request line's (1 MiB), and each term costs a fraction of a millisecond for every row searched"},
-		{name: "5k wildcards on rows", path: "/users/alice/appliances", status: 200, fragment: "<total>0</total>", query: "name==" + stars},
-		{name: "5k wildcards in SQL", path: "/distributions/3/pkgs", status: 200, fragment: "<pkgs/>", query: "name==" + stars},
+		{name: "2k alternatives", path: "/users/alice/appliances", status: 400, fragment: "longer than", query: strings.Join(terms, ",")},
+		{name: "1k wildcards on rows", path: "/users/alice/appliances", status: 200, fragment: "<total>0</total>", query: "name==" + stars},
+		{name: "1k wildcards in SQL", path: "/distributions/3/pkgs", status: 200, fragment: "<pkgs/>", query: "name==" + stars},
 		{name: "unknown selector", path: "/users/alice/appliances", status: 400, fragment: "passwordHash", query: "owner.passwordHash=='$argon2id*'"},
 	} {
 		t.Run(h.name, func(t *testing.T) {
@@ -50,9 +50,6 @@ func TestAdversarialFIQL(t *testing.T) {
 			start := time.Now()
 			r := c.do("GET", h.path+"?query="+q(h.query), "")
 			took := time.Since(start)
-			if h.today != "" && r.status == 200 {
-				t.Skipf("issue 12: not enforced yet: %s (this one: %v)", h.today, took.Round(time.Millisecond))
-			}
 			if took > bombTime {
 				t.Errorf("answered in %v", took)
 			}

@@ -43,14 +43,16 @@ func TestAdversarialPublicRoutes(t *testing.T) {
 			}
 			theirs, _ := w.path(rt.Path, "alice")
 			mine, _ := w.path(rt.Path, "bob")
-			none := probe{}
-			anon.try(t, rt.Method, theirs, none, http.StatusForbidden, "downloadId is required")
-			anon.try(t, rt.Method, theirs+"?downloadId=not-the-key", none, http.StatusForbidden, "not valid")
-			anon.try(t, rt.Method, theirs+"?downloadId="+other, none, http.StatusForbidden, "not valid")
+			// Every bad link gets the same answer, so that none tells whether
+			// the image exists.
+			none, refusal := probe{}, "no image download matches this link"
+			anon.try(t, rt.Method, theirs, none, http.StatusNotFound, refusal)
+			anon.try(t, rt.Method, theirs+"?downloadId=not-the-key", none, http.StatusNotFound, refusal)
+			anon.try(t, rt.Method, theirs+"?downloadId="+other, none, http.StatusNotFound, refusal)
 			// Credentials are no substitute for the key, even the owner's.
-			w.alice.try(t, rt.Method, theirs, none, http.StatusForbidden, "downloadId is required")
+			w.alice.try(t, rt.Method, theirs, none, http.StatusNotFound, refusal)
 			// The right key on another user's path names no image.
-			anon.try(t, rt.Method, mine+"?downloadId="+own, none, http.StatusNotFound, "does not exist")
+			anon.try(t, rt.Method, mine+"?downloadId="+own, none, http.StatusNotFound, refusal)
 		default:
 			t.Errorf("%s %s is public and not covered here: say who may call it and test it", rt.Method, rt.Path)
 		}
@@ -65,6 +67,6 @@ func TestAdversarialPublicRoutes(t *testing.T) {
 		if r := anon.do("GET", p, ""); r.status != http.StatusOK || !strings.HasPrefix(r.body, "stand-in image") {
 			t.Errorf("GET %s: %d %.100q", p, r.status, r.body)
 		}
-		anon.do("GET", p, "").uforgeError(http.StatusForbidden, "single-use")
+		anon.do("GET", p, "").uforgeError(http.StatusNotFound, "no image download matches this link")
 	}
 }

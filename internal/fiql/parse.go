@@ -5,6 +5,11 @@ import (
 	"strings"
 )
 
+// MaxLength bounds a query: matching costs every term for every row searched,
+// so a megabyte of alternatives would be a way to burn the server's CPU. No
+// search a person or hammr writes comes near it.
+const MaxLength = 4096
+
 // maxDepth bounds parenthesis nesting so a hostile query cannot exhaust the stack.
 const maxDepth = 64
 
@@ -19,6 +24,9 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("query: %s at %d", e.M
 // Parse parses a FIQL query. An empty (or all-blank) query parses to the zero
 // Expr, which matches everything.
 func Parse(s string) (Expr, error) {
+	if len(s) > MaxLength {
+		return Expr{}, &SyntaxError{Pos: MaxLength, Msg: fmt.Sprintf("longer than %d bytes", MaxLength)}
+	}
 	p := &parser{s: s}
 	p.skipSpace()
 	if p.pos == len(s) {

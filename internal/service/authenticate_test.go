@@ -183,7 +183,7 @@ func TestLoginChecksBounded(t *testing.T) {
 	}
 	mustLogIn(t, u, "alice", "alice-pw", home) // cached: no slot needed
 	// Password changes hash under the same gate.
-	p := &Principal{ID: 1, Login: "alice", Roles: auth.NewUserRoles()}
+	p := &Principal{ID: 1, Login: "alice", Roles: auth.NewUserRoles(), password: true}
 	_, err = u.UpdateUser(ctx, p, "alice", UserUpdate{Password: new("alice-new-pw")})
 	wantKind(t, err, KindUnavailable)
 }

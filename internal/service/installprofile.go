@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/kilnhq/kiln/internal/auth"
 	"github.com/kilnhq/kiln/internal/spec"
@@ -116,6 +117,7 @@ func mergeInstallProfile(dst, in *uforge.InstallProfile, where string) error {
 	}
 	probe := spec.Spec{Version: spec.Version, Distribution: spec.Distribution{Release: "12"}, Output: spec.Output{Format: "raw"}}
 	probe.Install, _ = installToSpec(&next, "kiln")
+	probe.Output.MemoryMB = uforge.Int64Value(next.MemorySize)
 	probe.Defaults()
 	if err := probe.Validate(); err != nil {
 		return invalid("installprofile.invalid", "%s: %s", where, wireNames(err))
@@ -158,7 +160,7 @@ func wireNames(err error) string {
 		"install.disk.partitions", "partitionTable/disks/disk[0]/partitions",
 		"install.rootSshKeys", "rootUser/sshKeys", "install.rootPasswordHash", "rootUser/password",
 		"install.users", "users/user", "install.groups", "groups/group",
-		"install.kernelParameters", "kernelParameters", "install.", "")
+		"install.kernelParameters", "kernelParameters", "output.memoryMB", "memorySize", "].groups", "].secondaryGroups", "install.", "")
 	return r.Replace(strings.ReplaceAll(err.Error(), "\n", "; "))
 }
 
@@ -186,7 +188,13 @@ func installToSpec(ip *uforge.InstallProfile, hostname string) (spec.Install, er
 		Keyboard: uforge.StrValue(ip.Keyboard),
 		Disk:     spec.Disk{SizeMB: uforge.Int64Value(ip.DiskSize), SwapMB: uforge.Int64Value(ip.SwapSize)},
 	}
-	in.KernelParameters = strings.Fields(uforge.StrValue(ip.KernelParameters))
+	// Blanks separate the parameters; any other control character (a NUL, a
+	// newline, which would also split them) is refused rather than stored.
+	kp := uforge.StrValue(ip.KernelParameters)
+	if strings.IndexFunc(kp, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
+		return spec.Install{}, errors.New("kernelParameters: must not contain control characters other than blanks")
+	}
+	in.KernelParameters = strings.Fields(kp)
 	if r := ip.RootUser; r != nil {
 		if pw := uforge.StrValue(r.Password); pw != "" {
 			in.RootPasswordHash = pw
@@ -266,6 +274,10 @@ func optionalID(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
 		return 0, errors.New("not a number")
+	}
+	if n == 0 {
+		// 0 would read as root's id; an id is allocated when none is given.
+		return 0, errors.New("0 is root's: leave it out to have one allocated")
 	}
 	return n, nil
 }

@@ -110,6 +110,9 @@ func (s *Scans) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *sto
 	sp.Distribution.Variant = "minbase" // the scanned package list is complete: nothing else is wanted
 	if r := req.InstallProfile; r != nil {
 		if r.DiskSize != nil {
+			if *r.DiskSize <= 0 {
+				return nil, nil, invalid("image.diskSize", "image/installProfile/diskSize: must be greater than 0 (a size under %d MiB is raised to it)", spec.MinDiskMB)
+			}
 			sp.Install.Disk.SizeMB = *r.DiskSize
 		}
 		if r.SwapSize != nil {

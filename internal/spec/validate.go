@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/kilnhq/kiln/internal/debian"
 )
@@ -98,10 +99,15 @@ func (s *Spec) Validate() error {
 	if !validLocale(in.Locale) {
 		bad("install.locale", "%q is not a locale glibc supports (such as en_US.UTF-8, or C.UTF-8)", in.Locale)
 	}
+	cmdline := 0
 	for i, p := range in.KernelParameters {
-		if p == "" || strings.ContainsAny(p, " \t\r\n\"'\\") {
-			bad(fmt.Sprintf("install.kernelParameters[%d]", i), "%q must be one word without quotes", p)
+		if p == "" || strings.ContainsAny(p, " \t\r\n\"'\\") || hasControl(p) {
+			bad(fmt.Sprintf("install.kernelParameters[%d]", i), "%q must be one word without quotes or control characters", p)
 		}
+		cmdline += len(p) + 1
+	}
+	if cmdline > maxKernelParams {
+		bad("install.kernelParameters", "%d bytes: the kernel command line holds %d", cmdline, maxKernelParams)
 	}
 	for i, k := range in.RootSSHKeys {
 		checkSSHKey(bad, fmt.Sprintf("install.rootSshKeys[%d]", i), k)
@@ -136,11 +142,22 @@ func (s *Spec) Validate() error {
 		if u.Home != "" {
 			checkTreePath(bad, f+".home", u.Home)
 		}
-		if u.Shell != "" && !mountRe.MatchString(u.Shell) {
-			bad(f+".shell", "%q is not an absolute path", u.Shell)
+		if u.Shell != "" && !validShell(u.Shell) {
+			bad(f+".shell", "%q is not a shell: an absolute path under /bin, /sbin, /usr/bin, /usr/sbin or /usr/local/bin", u.Shell)
 		}
-		if strings.ContainsAny(u.FullName, ":\n") {
-			bad(f+".fullName", "must not contain ':' or newlines")
+		if strings.ContainsAny(u.FullName, ":") || hasControl(u.FullName) {
+			bad(f+".fullName", "must not contain ':' or control characters")
+		}
+		if len(u.FullName) > maxFullName {
+			bad(f+".fullName", "%d bytes is longer than %d", len(u.FullName), maxFullName)
+		}
+		if u.PrimaryGroup != "" && !userNameRe.MatchString(u.PrimaryGroup) {
+			bad(f+".primaryGroup", "%q is not a valid group name", u.PrimaryGroup)
+		}
+		for j, g := range u.Groups {
+			if !userNameRe.MatchString(g) {
+				bad(fmt.Sprintf("%s.groups[%d]", f, j), "%q is not a valid group name", g)
+			}
 		}
 		if strings.ContainsAny(u.PasswordHash, ":\n") {
 			bad(f+".passwordHash", "must not contain ':' or newlines")
@@ -177,7 +194,43 @@ func (s *Spec) Validate() error {
 	if strings.TrimSpace(s.Output.Format) == "" {
 		bad("output.format", "is required")
 	}
+	if s.Output.MemoryMB < 0 || s.Output.MemoryMB > MaxMemoryMB {
+		bad("output.memoryMB", "%d MB is out of range (0 to %d)", s.Output.MemoryMB, MaxMemoryMB)
+	}
 	return errors.Join(errs...)
+}
+
+// Limits of install-profile values that end up in files of the image.
+const (
+	// maxKernelParams is the x86 kernel's command line size (COMMAND_LINE_SIZE):
+	// Linux silently truncates what is longer.
+	maxKernelParams = 2048
+	maxFullName     = 256 // the GECOS field of passwd
+	// MaxMemoryMB is the most memory a packaging may declare: 4 TiB, beyond
+	// any hypervisor's limit.
+	MaxMemoryMB = 4 << 20
+)
+
+// hasControl reports whether s holds a control character (NUL, newline, …):
+// none belongs in a line of passwd, grub.cfg or authorized_keys.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// shellDirs are where Debian packages install login shells.
+var shellDirs = []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/"}
+
+// validShell accepts a clean absolute path under a directory shells live in.
+func validShell(sh string) bool {
+	if !mountRe.MatchString(sh) || path.Clean(sh) != sh {
+		return false
+	}
+	for _, d := range shellDirs {
+		if strings.HasPrefix(sh, d) && !strings.Contains(sh[len(d):], "/") {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxDiskMB is the largest disk, and so the largest partition: 16 TiB.
