@@ -90,7 +90,10 @@ func (r floodResult) String() string {
 // floodOnce starts a server on dir, floods it while alice polls, and stops it.
 func floodOnce(t *testing.T, dir, statusPath string) floodResult {
 	t.Helper()
-	child := startServer(t, "serve --data "+dir+" --listen 127.0.0.1:0 --workers 0 --log-level error"+
+	// Every client here is 127.0.0.1: the per-address connection cap (another
+	// defence, tested in limits_test.go) is lifted so that the password-check
+	// bounds are what the flood meets.
+	child := startServer(t, "serve --data "+dir+" --listen 127.0.0.1:0 --workers 0 --log-level error --max-conns-per-ip 0"+
 		" --mirror http://127.0.0.1:9/debian --trust-forwarded-for")
 	defer child.stop()
 	poller := &http.Client{Timeout: 10 * time.Second}

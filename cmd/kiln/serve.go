@@ -27,6 +27,8 @@ type serveOptions struct {
 	indexMaxAge  time.Duration
 	maxBodyBytes int64
 	legacySigs   bool
+	secretKey    string
+	previousKey  string
 }
 
 func newServeCmd() *cobra.Command {
@@ -59,6 +61,10 @@ generated one that is printed once.`,
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.BoolVar(&o.legacySigs, "legacy-api-key-signatures", false,
 		"accept UForge's legacy API-key signatures (hammr's) for every method, not only GET and HEAD: they cover neither method nor body and can be replayed")
+	f.StringVar(&o.secretKey, "secret-key-file", "",
+		"32-byte key sealing API-key secrets in the database (default DATA/secret.key, generated mode 0600 when missing); every API node of one database must share it")
+	f.StringVar(&o.previousKey, "previous-secret-key-file", "",
+		"key being rotated out: secrets it sealed still open and are sealed again with --secret-key-file at start")
 	o.login.register(f)
 	o.limitFlags.register(f)
 	return cmd
@@ -97,6 +103,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		MaxBodyBytes: o.maxBodyBytes, Mirrors: mirrors, AdminPassword: os.Getenv("KILN_ADMIN_PASSWORD"),
 		RunWorkers: o.workers > 0, Workers: max(o.workers, 1), JobTimeout: o.jobTimeout, CacheMaxBytes: o.cacheMaxGB << 30,
 		CacheDir: o.cacheDir, LegacyAPIKeySignatures: o.legacySigs,
+		SecretKeyFile: o.secretKey, PreviousSecretKeyFile: o.previousKey,
 		Login: login, TrustForwardedFor: o.login.trustForwardedFor, Logger: log,
 		Quotas: o.quotas(), DownloadKeyTTL: o.downloadKeyTTL, StallTimeout: o.stallTimeout, MinFreeBytes: o.minFreeGB << 30,
 	})

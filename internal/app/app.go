@@ -65,6 +65,13 @@ type Config struct {
 	// LegacyAPIKeySignatures accepts UForge's legacy API-key signatures for
 	// every method, not only GET and HEAD (api.Config).
 	LegacyAPIKeySignatures bool
+	// SecretKeyFile holds the server key sealing API-key secrets in the
+	// database (default DataDir/secret.key, generated when missing). Every
+	// serving node of one database must use the same key.
+	SecretKeyFile string
+	// PreviousSecretKeyFile is the key being rotated out: secrets it sealed
+	// still open, and are sealed again with SecretKeyFile's at start.
+	PreviousSecretKeyFile string
 
 	Logger *slog.Logger
 }

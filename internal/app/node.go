@@ -29,11 +29,19 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := openSecretBox(&cfg)
+	if err != nil {
+		_ = c.Close(ctx)
+		return nil, err
+	}
 	n := &Node{core: c}
 	n.Services = service.New(c.Store, queueAdapter{c.Queue}, c.artifacts,
 		service.ScanConfig{UploadDir: filepath.Join(cfg.DataDir, "uploads"), MaxOverlayBytes: cfg.MaxOverlayBytes},
-		service.Config{Logger: c.log, Login: cfg.Login, Quotas: cfg.Quotas, DownloadKeyTTL: cfg.DownloadKeyTTL})
+		service.Config{Logger: c.log, Login: cfg.Login, Quotas: cfg.Quotas, DownloadKeyTTL: cfg.DownloadKeyTTL, Secrets: secrets})
 	created, generated, err := n.Services.Users.Bootstrap(ctx, cfg.AdminPassword)
+	if err == nil {
+		err = n.sealSecrets(ctx)
+	}
 	if err != nil {
 		_ = c.Close(ctx)
 		return nil, err

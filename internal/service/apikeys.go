@@ -19,8 +19,9 @@ func (s *Users) ListAPIKeys(ctx context.Context, p *Principal, uid string) ([]st
 	return s.store.ListAPIKeys(ctx, u.ID)
 }
 
-// CreateAPIKey generates a key pair for uid, within the user's quota. A
-// non-zero expires must be in the future: the key authenticates nothing from then on.
+// CreateAPIKey generates a key pair for uid, within the user's quota, stores
+// its secret sealed and returns it in clear. A non-zero expires must be in
+// the future: the key authenticates nothing from then on.
 func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, description string, expires time.Time) (*store.APIKey, error) {
 	u, err := s.apiKeyOwner(ctx, p, uid)
 	if err != nil {
@@ -44,10 +45,15 @@ func (s *Users) CreateAPIKey(ctx context.Context, p *Principal, uid, name, descr
 	if err != nil {
 		return nil, err
 	}
-	k := &store.APIKey{UserID: u.ID, Name: name, Description: description, PublicKey: pub, SecretKey: secret, Expires: expires}
+	sealed, err := s.sealSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	k := &store.APIKey{UserID: u.ID, Name: name, Description: description, PublicKey: pub, SecretKey: sealed, Expires: expires}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		return nil, fmt.Errorf("create api key: %w", err)
 	}
+	k.SecretKey = secret // shown to the caller this once; only the sealed form is stored
 	return k, nil
 }
 

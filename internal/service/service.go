@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kilnhq/kiln/internal/sealbox"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	Quotas QuotaDefaults
 	// DownloadKeyTTL is how long an unused download key works (0: a day).
 	DownloadKeyTTL time.Duration
+	// Secrets seals API-key secrets at rest (Users); without it, creating and
+	// checking API keys fails.
+	Secrets *sealbox.Box
 }
 
 // Queue runs generations durably (internal/queue). Nodes that run no

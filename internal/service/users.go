@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kilnhq/kiln/internal/auth"
+	"github.com/kilnhq/kiln/internal/sealbox"
 	"github.com/kilnhq/kiln/internal/store"
 )
 
@@ -19,13 +21,17 @@ var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // API keys, and the first administrator.
 type Users struct {
 	base
-	auth  *authCache
-	guard *loginGuard
+	auth    *authCache
+	guard   *loginGuard
+	secrets *sealbox.Box // seals API-key secrets at rest
+	// openFailed is set once a secret failed to open, so that is logged once.
+	openFailed atomic.Bool
 }
 
 // NewUsers returns the account use cases on st.
 func NewUsers(st store.Store, cfg Config) *Users {
-	return &Users{base: newBase(st, cfg), auth: newAuthCache(5*time.Minute, 10000), guard: newLoginGuard(cfg.Login)}
+	return &Users{base: newBase(st, cfg), auth: newAuthCache(5*time.Minute, 10000), guard: newLoginGuard(cfg.Login),
+		secrets: cfg.Secrets}
 }
 
 // Bootstrap creates the administrator `admin` when the database has no user.
@@ -64,8 +70,9 @@ func passwordPrincipal(u *store.User) *Principal {
 }
 
 // APIKeySecret returns the owner and the key pair of an API public key, for
-// signature checks (the caller checks the signature, then Expired). A key of a
-// disabled account is unknown.
+// signature checks (the caller checks the signature, then Expired), with
+// SecretKey opened. A key of a disabled account is unknown, and so is one
+// whose secret the server key does not open.
 func (s *Users) APIKeySecret(ctx context.Context, publicKey string) (*Principal, *store.APIKey, error) {
 	k, err := s.store.GetAPIKeyByPublic(ctx, publicKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -80,6 +87,9 @@ func (s *Users) APIKeySecret(ctx context.Context, publicKey string) (*Principal,
 	}
 	for i := range users {
 		if users[i].ID == k.UserID && users[i].Active {
+			if k.SecretKey, err = s.openSecret(k); err != nil {
+				return nil, nil, err
+			}
 			return principalOf(&users[i]), k, nil
 		}
 	}

@@ -43,9 +43,34 @@ func (s *SQL) GetAPIKeyByPublic(ctx context.Context, publicKey string) (*APIKey,
 
 // ListAPIKeys returns the keys of userID in creation order.
 func (s *SQL) ListAPIKeys(ctx context.Context, userID int64) ([]APIKey, error) {
-	op := fmt.Sprintf("list api keys of user %d", userID)
-	rows, err := s.rdb.QueryContext(ctx,
-		s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? ORDER BY id`), userID)
+	return s.listAPIKeys(ctx, fmt.Sprintf("list api keys of user %d", userID),
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? ORDER BY id`, userID)
+}
+
+// ListAllAPIKeys returns every user's keys in creation order.
+func (s *SQL) ListAllAPIKeys(ctx context.Context) ([]APIKey, error) {
+	return s.listAPIKeys(ctx, "list all api keys", `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id`)
+}
+
+// ReplaceAPIKeySecret sets the stored secret of key id to newSecret if it is
+// still oldSecret, so that nodes re-sealing at once do not overwrite each
+// other. It reports whether the row changed.
+func (s *SQL) ReplaceAPIKeySecret(ctx context.Context, id int64, oldSecret, newSecret string) (bool, error) {
+	op := fmt.Sprintf("replace secret of api key %d", id)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE api_keys SET secret_key = ? WHERE id = ? AND secret_key = ?`),
+		newSecret, id, oldSecret)
+	if err != nil {
+		return false, s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.fail(ctx, op, err)
+	}
+	return n == 1, nil
+}
+
+func (s *SQL) listAPIKeys(ctx context.Context, op, query string, args ...any) ([]APIKey, error) {
+	rows, err := s.rdb.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, s.fail(ctx, op, err)
 	}

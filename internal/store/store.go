@@ -61,9 +61,10 @@ type Users interface {
 	DeleteUser(ctx context.Context, login string) error
 }
 
-// APIKey is an API key pair. The secret is kept as issued: verifying an HMAC
-// needs it, and encrypting it would need a key every serving node shares and
-// the database does not hold, which Kiln has no place for yet (docs/api.md).
+// APIKey is an API key pair. The store keeps SecretKey as given: the service
+// seals it with the server key (internal/sealbox) before it gets here, so
+// the column holds "v1:..." (or, for rows written by an older Kiln until the
+// next start re-seals them, the plaintext).
 type APIKey struct {
 	ID          int64
 	UserID      int64
@@ -86,6 +87,10 @@ type APIKeys interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByPublic(ctx context.Context, publicKey string) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, userID int64) ([]APIKey, error)
+	ListAllAPIKeys(ctx context.Context) ([]APIKey, error)
+	// ReplaceAPIKeySecret sets key id's secret to newSecret if it is still
+	// oldSecret, and reports whether it did.
+	ReplaceAPIKeySecret(ctx context.Context, id int64, oldSecret, newSecret string) (bool, error)
 	// UpdateAPIKey changes Name and Description of key (userID, ID).
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
 	DeleteAPIKey(ctx context.Context, userID, id int64) error
