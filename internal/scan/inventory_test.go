@@ -82,7 +82,12 @@ func TestInventorySyntheticRoot(t *testing.T) {
 			Timezone: "Europe/Paris",
 			Keyboard: "fr",
 			Locale:   "fr_FR.UTF-8",
-			Kernel:   []string{"console=ttyS0,115200", "net.ifnames=0", "quiet"},
+			Kernel:   []string{"net.ifnames=0", "quiet"},
+			KernelDropped: []record.DroppedParameter{
+				{Parameter: "console=ttyS0,115200", Reason: whyConsole},
+				{Parameter: "root=/dev/sda1", Reason: whyBootPlumbing},
+				{Parameter: "ro", Reason: whyBootPlumbing},
+			},
 			Filesystems: []record.ScanFilesystem{
 				{Device: "UUID=1111-aaaa", MountPoint: "/", FSType: "ext4", Options: "errors=remount-ro", SizeBytes: size, UsedBytes: used},
 				{Device: "UUID=2222-BBBB", MountPoint: "/boot/efi", FSType: "vfat", Options: "umask=0077"},
