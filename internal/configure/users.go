@@ -33,6 +33,9 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	a.setShadow("root", rootHash, now)
 
 	for _, g := range in.Groups {
+		if g.IfMissing && find(a.group, g.Name) != nil {
+			continue // a package made it: its gid wins, files are mapped by name
+		}
 		if _, err := a.addGroup(g.Name, g.GID, g.System); err != nil {
 			return err
 		}
@@ -44,11 +47,16 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	var homes []homeJob
 	var sudoers []string
 	for i, su := range in.Users {
+		if su.IfMissing && find(a.passwd, su.Name) != nil {
+			continue // a package made it: its uid wins, files are mapped by name
+		}
 		u, err := resolveUser(a, su)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", su.Name, err)
 		}
-		makesHome := !su.System || su.Home != ""
+		// A recreated account's home is the overlay's to bring, with the
+		// source's content; its passwd line only names it.
+		makesHome := !su.IfMissing && (!su.System || su.Home != "")
 		if makesHome {
 			// Checked before anything is written: a home through a link
 			// would be confined to the tree, but not where the profile says.
@@ -143,7 +151,7 @@ func resolveUser(a *accounts, su spec.User) (newUser, error) {
 			return u, err
 		}
 	} else if used[u.uid] {
-		return u, fmt.Errorf("uid %d is already used", u.uid)
+		return u, fmt.Errorf("uid %d is already used by %s", u.uid, ownerOf(a.passwd, u.uid))
 	}
 	// Nobody (65534) is never allocated: allocate stops at 59999.
 	if su.PrimaryGroup != "" {
