@@ -64,23 +64,24 @@ func TestApplyIfMissingAccounts(t *testing.T) {
 	}
 }
 
-// An id the source gave an account that the tree gives another name is
-// refused, naming both: silently renumbering would hand the account's files
-// to someone else.
+// An id the source gave an account that the tree gives another name is not
+// taken from its owner: the recreated account gets a free system id (the
+// overlay maps owners by name, and the fidelity report names the change).
 func TestApplyIfMissingIDTaken(t *testing.T) {
-	for _, c := range []struct {
-		in   spec.Install
-		want string
-	}{
-		{spec.Install{Users: []spec.User{{Name: "appsvc", UID: 33, PrimaryGroup: "nogroup", System: true, IfMissing: true}}},
-			"user appsvc: uid 33 is already used by www-data"},
-		{spec.Install{Groups: []spec.Group{{Name: "appsvc", GID: 27, System: true, IfMissing: true}}},
-			"group appsvc: gid 27 is already used by group sudo"},
-	} {
-		root := fakeTree(t)
-		err := Apply(context.Background(), root, c.in)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Apply error = %v, want %q", err, c.want)
-		}
+	root := fakeTree(t)
+	in := spec.Install{
+		Groups: []spec.Group{{Name: "appsvc", GID: 27, System: true, IfMissing: true}},
+		Users:  []spec.User{{Name: "appsvc", UID: 33, PrimaryGroup: "appsvc", System: true, IfMissing: true}},
+	}
+	if err := Apply(context.Background(), root, in, WithTime(fixedTime)); err != nil {
+		t.Fatal(err)
+	}
+	passwd, group := readLines(t, root, "etc/passwd"), readLines(t, root, "etc/group")
+	if !strings.HasPrefix(passwd["www-data"], "www-data:x:33:") || !strings.HasPrefix(group["sudo"], "sudo:x:27:") {
+		t.Errorf("the owners of the ids changed: %q, %q", passwd["www-data"], group["sudo"])
+	}
+	u, g := strings.Split(passwd["appsvc"], ":"), strings.Split(group["appsvc"], ":")
+	if len(u) < 4 || len(g) < 3 || u[2] == "33" || g[2] == "27" || u[3] != g[2] {
+		t.Errorf("appsvc recreated as %q in group %q: want fresh ids, the user in its group", passwd["appsvc"], group["appsvc"])
 	}
 }

@@ -36,7 +36,14 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 		if g.IfMissing && find(a.group, g.Name) != nil {
 			continue // a package made it: its gid wins, files are mapped by name
 		}
-		if _, err := a.addGroup(g.Name, g.GID, g.System); err != nil {
+		gid := g.GID
+		if g.IfMissing && usedIDs(a.group, 2)[gid] {
+			// The image gave the source's gid to another group: take a free
+			// system gid; the overlay maps owners by name and the fidelity
+			// report names the change.
+			gid = 0
+		}
+		if _, err := a.addGroup(g.Name, gid, g.System); err != nil {
 			return err
 		}
 	}
@@ -49,6 +56,9 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	for i, su := range in.Users {
 		if su.IfMissing && find(a.passwd, su.Name) != nil {
 			continue // a package made it: its uid wins, files are mapped by name
+		}
+		if su.IfMissing && usedIDs(a.passwd, 2)[su.UID] {
+			su.UID = 0 // as for groups: a free system uid, named in the fidelity report
 		}
 		u, err := resolveUser(a, su)
 		if err != nil {

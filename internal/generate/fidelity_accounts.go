@@ -6,8 +6,10 @@ import (
 )
 
 // compareAccounts lists the accounts recreated from the scan (IfMissing) that
-// the image has under another id: configure left them to the package that
-// created them, and the user should know their files now carry that id.
+// the image has under another id: a package of the image created them, or
+// gave their id to another account so that configure took a free one. Their
+// files carry the image's id (the overlay maps owners by name): the user
+// should know.
 func compareAccounts(in spec.Install, names accountNames) []record.AccountDiff {
 	var out []record.AccountDiff
 	check := func(kind, name string, want int, byID map[int]string) {

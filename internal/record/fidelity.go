@@ -11,6 +11,10 @@ type Fidelity struct {
 	// Accounts are the source's system accounts and groups the image has
 	// with another id: a package created them with its own, which wins.
 	Accounts []AccountDiff `json:"accounts,omitempty"`
+	// KernelParametersDropped are the source's kernel parameters the image
+	// does not carry (its old boot loader's or platform's), with the reason:
+	// the scan report's list, joined to the report when it is read.
+	KernelParametersDropped []DroppedParameter `json:"kernelParametersDropped,omitempty"`
 }
 
 // AccountDiff is one account ("user") or group ("group") whose id differs.
