@@ -31,7 +31,10 @@ func scanReport(t *testing.T, versionID string) []byte {
 			RootPasswordHash: "$6$salt$8fKZheAmUG74NGfaJpvK1.AJmpQGR6WImZNOujEc5MmS2wF3vsIdpMxL8LbKIXlytaqRZz0Zlat1pEajc36eP/",
 			Users:            []record.ScanUser{{Name: "ops", UID: 1000, GID: 1000, PrimaryGroup: "ops", Home: "/home/ops", Shell: "/bin/bash"}},
 			Groups:           []record.ScanGroup{{Name: "ops", GID: 1000}}, SwapBytes: 512 << 20,
-			Filesystems: []record.ScanFilesystem{{MountPoint: "/", FSType: "ext4", SizeBytes: 8 << 30}}},
+			Filesystems: []record.ScanFilesystem{{MountPoint: "/", FSType: "ext4", SizeBytes: 8 << 30}},
+			Kernel:      []string{"net.ifnames=0"},
+			KernelDropped: []record.DroppedParameter{{Parameter: "rdinit=/process_api", Reason: "the old platform's init"},
+				{Parameter: "console=ttyS0", Reason: "consoles belong to the target"}}},
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {
@@ -252,7 +255,12 @@ func TestScanImages(t *testing.T) {
 	}
 	c.do("GET", scanPath+"/images", "").expect(200).has("<uri>" + uri + "</uri>")
 	c.do("GET", "/users/alice/images", "").expect(200).has("<uri>" + uri + "</uri>")
-	c.do("GET", scanPath+"/images/"+id+"/fidelity", "").uforgeError(409, "no fidelity report")
+	// The fidelity report joins what the scan left out of the command line.
+	c.withJSON().do("GET", scanPath+"/images/"+id+"/fidelity", "").expect(200).
+		has(`"kernelParametersDropped":[{"parameter":"rdinit=/process_api"`, `"console=ttyS0"`)
+	if got := sp.Install.KernelParameters; len(got) != 1 || got[0] != "net.ifnames=0" {
+		t.Errorf("kernel parameters from the scan: %v", got)
+	}
 	got := c.do("GET", scanPath+"/images/"+id, "").expect(200)
 	dl := e.anonymous().do("GET", "/"+strings.TrimPrefix(got.field("downloadUri"), "/"), "")
 	if dl.status != http.StatusOK {
@@ -279,6 +287,15 @@ func TestScanImages(t *testing.T) {
 	bob := migrationUser(t, e, "bob")
 	bob.do("POST", scanPath+"/images/"+id, "").uforgeError(403, "alice")
 
+	// The user may replace the kept parameters before generating.
+	kp := c.do("POST", scanPath+"/images", `<ns0:image `+ns+`><targetFormat><name>QCOW2</name></targetFormat>`+
+		`<installProfile><kernelParameters>net.ifnames=0 audit=1</kernelParameters></installProfile></ns0:image>`).expect(201).field("dbId")
+	waitStatus(t, c, scanPath+"/images/"+kp+"/status").has("<complete>true</complete>")
+	if got := e.gen.lastPlan().Spec.Install.KernelParameters; strings.Join(got, " ") != "net.ifnames=0 audit=1" {
+		t.Errorf("kernel parameters of the request: %v", got)
+	}
+	c.do("POST", scanPath+"/images", `<ns0:image `+ns+`><targetFormat><name>Raw Virtual Disk</name></targetFormat>`+
+		`<installProfile><kernelParameters>quiet&#10;init=/bin/sh</kernelParameters></installProfile></ns0:image>`).uforgeError(400, "kernelParameters")
 	c.do("POST", scanPath+"/images", strings.Replace(req, "<swapSize>256</swapSize>", "<swapSize>0</swapSize>", 1)).
 		uforgeError(400, "swapSize")
 	// Deleting the scan deletes its images.

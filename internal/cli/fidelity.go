@@ -65,5 +65,14 @@ func ImageFidelity(ctx context.Context, e *Env, id int64) error {
 	if len(r.Packages.Extra) > 0 {
 		fmt.Fprintf(w, "  extra      %s\n", strings.Join(r.Packages.Extra, " "))
 	}
+	for _, a := range r.Accounts {
+		fmt.Fprintf(w, "Account:  %s %s has id %d in the image, %d on the source\n", a.Kind, a.Name, a.Image, a.Source)
+	}
+	if len(r.KernelParametersDropped) > 0 {
+		fmt.Fprintf(w, "Kernel:   %d parameters of the source left out\n", len(r.KernelParametersDropped))
+		for _, d := range r.KernelParametersDropped {
+			fmt.Fprintf(w, "  dropped    %s (%s)\n", d.Parameter, d.Reason)
+		}
+	}
 	return nil
 }

@@ -106,6 +106,17 @@ func usedIDs(rows [][]string, col int) map[int]bool {
 	return m
 }
 
+// ownerOf names the first row of rows (passwd or group) with id id: what an
+// error must name when an id the profile asks for is taken.
+func ownerOf(rows [][]string, id int) string {
+	for _, r := range rows {
+		if n, err := strconv.Atoi(r[2]); err == nil && n == id {
+			return r[0]
+		}
+	}
+	return "?"
+}
+
 // allocate returns the first id not in used: upwards from 1000 for accounts,
 // downwards from 999 for system accounts (as adduser does).
 func allocate(used map[int]bool, system bool) (int, error) {
@@ -142,7 +153,7 @@ func (a *accounts) addGroup(name string, gid int, system bool) (int, error) {
 			return 0, fmt.Errorf("group %s: %w", name, err)
 		}
 	} else if used[gid] {
-		return 0, fmt.Errorf("group %s: gid %d is already used", name, gid)
+		return 0, fmt.Errorf("group %s: gid %d is already used by group %s", name, gid, ownerOf(a.group, gid))
 	}
 	a.group = append(a.group, []string{name, "x", strconv.Itoa(gid), ""})
 	a.gshadow = append(a.gshadow, []string{name, "!", "", ""})

@@ -33,7 +33,17 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	a.setShadow("root", rootHash, now)
 
 	for _, g := range in.Groups {
-		if _, err := a.addGroup(g.Name, g.GID, g.System); err != nil {
+		if g.IfMissing && find(a.group, g.Name) != nil {
+			continue // a package made it: its gid wins, files are mapped by name
+		}
+		gid := g.GID
+		if g.IfMissing && usedIDs(a.group, 2)[gid] {
+			// The image gave the source's gid to another group: take a free
+			// system gid; the overlay maps owners by name and the fidelity
+			// report names the change.
+			gid = 0
+		}
+		if _, err := a.addGroup(g.Name, gid, g.System); err != nil {
 			return err
 		}
 	}
@@ -44,11 +54,19 @@ func configureAccounts(t tree, in spec.Install, now time.Time) error {
 	var homes []homeJob
 	var sudoers []string
 	for i, su := range in.Users {
+		if su.IfMissing && find(a.passwd, su.Name) != nil {
+			continue // a package made it: its uid wins, files are mapped by name
+		}
+		if su.IfMissing && usedIDs(a.passwd, 2)[su.UID] {
+			su.UID = 0 // as for groups: a free system uid, named in the fidelity report
+		}
 		u, err := resolveUser(a, su)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", su.Name, err)
 		}
-		makesHome := !su.System || su.Home != ""
+		// A recreated account's home is the overlay's to bring, with the
+		// source's content; its passwd line only names it.
+		makesHome := !su.IfMissing && (!su.System || su.Home != "")
 		if makesHome {
 			// Checked before anything is written: a home through a link
 			// would be confined to the tree, but not where the profile says.
@@ -143,7 +161,7 @@ func resolveUser(a *accounts, su spec.User) (newUser, error) {
 			return u, err
 		}
 	} else if used[u.uid] {
-		return u, fmt.Errorf("uid %d is already used", u.uid)
+		return u, fmt.Errorf("uid %d is already used by %s", u.uid, ownerOf(a.passwd, u.uid))
 	}
 	// Nobody (65534) is never allocated: allocate stops at 59999.
 	if su.PrimaryGroup != "" {

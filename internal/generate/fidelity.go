@@ -75,6 +75,7 @@ func (e *Engine) compareWithSource(ctx context.Context, s *spec.Spec, tree strin
 		return nil, fmt.Errorf("compare overlay: %w", err)
 	}
 	f.Packages = comparePackages(s.Packages, installed)
+	f.Accounts = compareAccounts(s.Install, names)
 	return f, nil
 }
 

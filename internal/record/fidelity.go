@@ -8,6 +8,21 @@ package record
 type Fidelity struct {
 	Files    FileFidelity    `json:"files"`
 	Packages PackageFidelity `json:"packages"`
+	// Accounts are the source's system accounts and groups the image has
+	// with another id: a package created them with its own, which wins.
+	Accounts []AccountDiff `json:"accounts,omitempty"`
+	// KernelParametersDropped are the source's kernel parameters the image
+	// does not carry (its old boot loader's or platform's), with the reason:
+	// the scan report's list, joined to the report when it is read.
+	KernelParametersDropped []DroppedParameter `json:"kernelParametersDropped,omitempty"`
+}
+
+// AccountDiff is one account ("user") or group ("group") whose id differs.
+type AccountDiff struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Source int    `json:"source"`
+	Image  int    `json:"image"`
 }
 
 // FileFidelity is the per-file half of a fidelity report. The lists are

@@ -60,6 +60,10 @@ type ScanProfile struct {
 	Keyboard string      `json:"keyboard,omitempty"` // XKBLAYOUT: "fr"
 	Locale   string      `json:"locale,omitempty"`   // LANG: "en_US.UTF-8"
 	Kernel   []string    `json:"kernelParameters,omitempty"`
+	// KernelDropped are the parameters of the source's command line left out
+	// of Kernel because they belong to its old boot loader or platform, each
+	// with the reason (scan's droppedParameters table).
+	KernelDropped []DroppedParameter `json:"kernelParametersDropped,omitempty"`
 	// Filesystems are the fstab entries with a mount point (swap apart).
 	Filesystems []ScanFilesystem `json:"filesystems,omitempty"`
 	Swap        []ScanSwap       `json:"swap,omitempty"`
@@ -68,6 +72,12 @@ type ScanProfile struct {
 	// Services are the systemd units enabled by the administrator or the packages
 	// (links in /etc/systemd/system/*.wants), sorted, without duplicates.
 	Services []string `json:"services,omitempty"`
+}
+
+// DroppedParameter is one kernel parameter a scan did not carry over.
+type DroppedParameter struct {
+	Parameter string `json:"parameter"`
+	Reason    string `json:"reason"`
 }
 
 // ScanUser is one account of /etc/passwd with its shadow password and SSH keys.

@@ -36,9 +36,14 @@ func Spec(r *record.ScanReport) spec.Spec {
 
 // Install maps the scanned profile onto a build spec's install profile. The
 // choices, each because the image is a new machine built from the same packages:
-//   - only regular accounts (uid/gid 1000–65533) are listed: packages recreate
-//     system accounts when they are installed;
-//   - locked or empty password hashes are left out (the account stays locked);
+//   - regular accounts (uid/gid 1000–65533) are created; system ones (below
+//     1000) are listed IfMissing, with their exact ids, home, shell and hash
+//     (locked ones included): created only when no package of the image made
+//     them, since a package's own account, whatever its uid, is the one its
+//     files and scripts expect. Root, other uid 0 accounts and nobody
+//     (65534) are left out: every Debian base has them;
+//   - locked or empty password hashes of regular accounts are left out (the
+//     account stays locked);
 //   - sudo rights are not turned into spec.User.Sudo (passwordless): membership
 //     of the sudo group is kept as a group, and /etc/sudoers.d travels in the
 //     overlay;
@@ -63,15 +68,15 @@ func Install(p *record.ScanProfile) spec.Install {
 		}
 	}
 	for _, g := range p.Groups {
-		if !g.System {
+		switch {
+		case !g.System:
 			in.Groups = append(in.Groups, spec.Group{Name: g.Name, GID: g.GID})
+		case g.GID > 0 && g.GID < nobodyID:
+			in.Groups = append(in.Groups, spec.Group{Name: g.Name, GID: g.GID, System: true, IfMissing: true})
 		}
 	}
 	for _, u := range p.Users {
-		if u.System {
-			continue
-		}
-		in.Users = append(in.Users, spec.User{
+		su := spec.User{
 			Name:         u.Name,
 			FullName:     u.FullName,
 			UID:          u.UID,
@@ -79,9 +84,19 @@ func Install(p *record.ScanProfile) spec.Install {
 			Groups:       u.Groups,
 			Home:         u.Home,
 			Shell:        u.Shell,
-			PasswordHash: usableHash(u.PasswordHash),
-			SSHKeys:      plainKeys(u.SSHKeys),
-		})
+		}
+		switch {
+		case !u.System:
+			su.PasswordHash, su.SSHKeys = usableHash(u.PasswordHash), plainKeys(u.SSHKeys)
+		case u.UID > 0 && u.UID < nobodyID:
+			// A system account locked on the source stays locked, hash as
+			// is ("!…", "*"; an empty one becomes "*"); its home and SSH keys
+			// travel in the overlay.
+			su.PasswordHash, su.System, su.IfMissing = u.PasswordHash, true, true
+		default:
+			continue // root and nobody: every Debian base has them
+		}
+		in.Users = append(in.Users, su)
 	}
 	var disk int64
 	for _, fs := range p.Filesystems {

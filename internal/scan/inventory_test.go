@@ -82,7 +82,12 @@ func TestInventorySyntheticRoot(t *testing.T) {
 			Timezone: "Europe/Paris",
 			Keyboard: "fr",
 			Locale:   "fr_FR.UTF-8",
-			Kernel:   []string{"console=ttyS0,115200", "net.ifnames=0", "quiet"},
+			Kernel:   []string{"net.ifnames=0", "quiet"},
+			KernelDropped: []record.DroppedParameter{
+				{Parameter: "console=ttyS0,115200", Reason: whyConsole},
+				{Parameter: "root=/dev/sda1", Reason: whyBootPlumbing},
+				{Parameter: "ro", Reason: whyBootPlumbing},
+			},
 			Filesystems: []record.ScanFilesystem{
 				{Device: "UUID=1111-aaaa", MountPoint: "/", FSType: "ext4", Options: "errors=remount-ro", SizeBytes: size, UsedBytes: used},
 				{Device: "UUID=2222-BBBB", MountPoint: "/boot/efi", FSType: "vfat", Options: "umask=0077"},
@@ -130,14 +135,25 @@ func TestReportSpecValidates(t *testing.T) {
 		t.Errorf("packages %+v", s.Packages)
 	}
 	in := s.Install
+	// System accounts (root and nobody apart) are recreated if missing, with
+	// their ids, home, shell and hash as scanned.
 	wantUsers := []spec.User{{
+		Name: "daemon", FullName: "daemon", UID: 1, PrimaryGroup: "daemon", Home: "/usr/sbin",
+		Shell: "/usr/sbin/nologin", PasswordHash: "*", System: true, IfMissing: true,
+	}, {
 		Name: "ops", FullName: "Ops Team", UID: 1000, PrimaryGroup: "ops", Groups: []string{"adm", "sudo"},
 		Home: "/home/ops", Shell: "/bin/bash", PasswordHash: opsHash, SSHKeys: []string{opsKey},
 	}}
 	if diff := cmp.Diff(wantUsers, in.Users); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]spec.Group{{Name: "ops", GID: 1000}}, in.Groups); diff != "" {
+	wantGroups := []spec.Group{
+		{Name: "daemon", GID: 1, System: true, IfMissing: true},
+		{Name: "adm", GID: 4, System: true, IfMissing: true},
+		{Name: "sudo", GID: 27, System: true, IfMissing: true},
+		{Name: "ops", GID: 1000},
+	}
+	if diff := cmp.Diff(wantGroups, in.Groups); diff != "" {
 		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 	wantNet := spec.Network{Mode: "static", Address: "192.168.10.5/24", Gateway: "192.168.10.1", DNS: []string{"1.1.1.1", "9.9.9.9"}}

@@ -2,51 +2,83 @@ package scan
 
 import (
 	"path"
-	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/kilnhq/kiln/internal/record"
 )
 
 // readKernelParameters returns the kernel command line worth carrying into an
-// image. A live system's /proc/cmdline is what it really booted with; offline,
-// GRUB's defaults (/etc/default/grub, then /etc/default/grub.d/*.cfg, as
-// update-grub sources them) are the best record. Parameters that describe the
-// old disk or boot loader (root=, BOOT_IMAGE=, initrd=, ro, rw) are dropped: the
-// image's boot loader sets its own. Arguments after "--" belong to init and are
-// dropped too.
-func readKernelParameters(t *tree, n *notes) []string {
-	var line string
+// image and what was left out of it (see portableParameters). A live system's
+// /proc/cmdline is what it really booted with. Offline, the first of these
+// that exists wins, most deliberate first:
+//   - /etc/kernel/cmdline: written by hand for kernel-install (systemd-boot,
+//     unified kernel images); Debian never creates it, so its presence is a choice;
+//   - GRUB's defaults, when /etc/default/grub or /etc/default/grub.d/*.cfg (as
+//     update-grub sources them) set GRUB_CMDLINE_LINUX or _DEFAULT: the source
+//     update-grub generates grub.cfg from;
+//   - the default entry's linux line in /boot/grub/grub.cfg: a hand-written
+//     configuration, or one without /etc/default/grub.
+func readKernelParameters(t *tree, n *notes) ([]string, []record.DroppedParameter) {
 	if t.live {
-		line = string(readOptional(t, "/proc/cmdline", n))
-	} else {
-		vars := parseShellVars(readOptional(t, "/etc/default/grub", n), nil)
-		names, _ := t.readDirNames("/etc/default/grub.d")
-		for _, name := range names {
-			if strings.HasSuffix(name, ".cfg") {
-				parseShellVars(readOptional(t, path.Join("/etc/default/grub.d", name), n), vars)
+		return portableParameters(string(readOptional(t, "/proc/cmdline", n)))
+	}
+	if data := readOptional(t, "/etc/kernel/cmdline", n); data != nil {
+		var words []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && l[0] != '#' {
+				words = append(words, l)
 			}
 		}
-		line = vars["GRUB_CMDLINE_LINUX"] + " " + vars["GRUB_CMDLINE_LINUX_DEFAULT"]
+		return portableParameters(strings.Join(words, " "))
 	}
-	return portableParameters(line)
+	vars := parseShellVars(readOptional(t, "/etc/default/grub", n), nil)
+	names, _ := t.readDirNames("/etc/default/grub.d")
+	for _, name := range names {
+		if strings.HasSuffix(name, ".cfg") {
+			parseShellVars(readOptional(t, path.Join("/etc/default/grub.d", name), n), vars)
+		}
+	}
+	linux, okLinux := vars["GRUB_CMDLINE_LINUX"]
+	def, okDefault := vars["GRUB_CMDLINE_LINUX_DEFAULT"]
+	if okLinux || okDefault {
+		return portableParameters(linux + " " + def)
+	}
+	return portableParameters(grubDefaultEntry(readOptional(t, "/boot/grub/grub.cfg", n)))
 }
 
-// portableParameters keeps the parameters of a command line that still mean
-// something on a new disk, in order, without duplicates.
-func portableParameters(line string) []string {
-	var out []string
-	for _, p := range splitCmdline(line) {
-		if p == "--" {
-			break // what follows is for init, not the kernel
-		}
-		if p == "ro" || p == "rw" || strings.HasPrefix(p, "root=") ||
-			strings.HasPrefix(p, "BOOT_IMAGE=") || strings.HasPrefix(p, "initrd=") {
-			continue
-		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
+// grubDefaultEntry returns the parameters of the linux line of grub.cfg's
+// default entry: the top-level entry numbered by "set default=N" (the first
+// when the default is a name, a variable or unset, as update-grub writes it
+// for GRUB_DEFAULT=0), or the first entry inside it when it is a submenu.
+func grubDefaultEntry(cfg []byte) string {
+	want := 0
+	depth, top := 0, -1
+	for _, l := range strings.Split(string(cfg), "\n") {
+		l = strings.TrimSpace(l)
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 0 || l[0] == '#':
+		case depth == 0 && strings.HasPrefix(l, "set default="):
+			if n, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(l, "set default="), `"'`)); err == nil {
+				want = n
+			}
+		case strings.HasSuffix(l, "{"):
+			if depth == 0 && (f[0] == "menuentry" || f[0] == "submenu") {
+				top++
+			}
+			depth++
+		case l == "}":
+			depth--
+		case top == want && depth > 0 && (f[0] == "linux" || f[0] == "linuxefi" || f[0] == "linux16"):
+			if len(f) < 2 {
+				return ""
+			}
+			// The words after the kernel's path, as GRUB passes them.
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(l, f[0])), f[1]))
 		}
 	}
-	return out
+	return ""
 }
 
 // splitCmdline splits a kernel command line on blanks outside double quotes, as

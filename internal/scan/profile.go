@@ -24,7 +24,7 @@ func readProfile(ctx context.Context, t *tree, n *notes) (record.ScanProfile, er
 	p.Timezone = readTimezone(t, n)
 	p.Keyboard = readKeyboard(t, n)
 	p.Locale = readLocale(t, n)
-	p.Kernel = readKernelParameters(t, n)
+	p.Kernel, p.KernelDropped = readKernelParameters(t, n)
 	p.Filesystems, p.Swap = readFilesystems(t, n)
 	for _, s := range p.Swap {
 		p.SwapBytes += s.SizeBytes

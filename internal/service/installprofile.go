@@ -180,6 +180,16 @@ func HostnameFor(name string) string {
 	return h
 }
 
+// kernelParameters splits the wire's command line into parameters. Blanks
+// separate them; any other control character (a NUL, a newline, which would
+// also split them) is refused rather than stored.
+func kernelParameters(raw string) ([]string, error) {
+	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
+		return nil, errors.New("kernelParameters: must not contain control characters other than blanks")
+	}
+	return strings.Fields(raw), nil
+}
+
 // installToSpec converts a wire install profile into the engine's form.
 func installToSpec(ip *uforge.InstallProfile, hostname string) (spec.Install, error) {
 	in := spec.Install{
@@ -188,13 +198,11 @@ func installToSpec(ip *uforge.InstallProfile, hostname string) (spec.Install, er
 		Keyboard: uforge.StrValue(ip.Keyboard),
 		Disk:     spec.Disk{SizeMB: uforge.Int64Value(ip.DiskSize), SwapMB: uforge.Int64Value(ip.SwapSize)},
 	}
-	// Blanks separate the parameters; any other control character (a NUL, a
-	// newline, which would also split them) is refused rather than stored.
-	kp := uforge.StrValue(ip.KernelParameters)
-	if strings.IndexFunc(kp, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
-		return spec.Install{}, errors.New("kernelParameters: must not contain control characters other than blanks")
+	kp, err := kernelParameters(uforge.StrValue(ip.KernelParameters))
+	if err != nil {
+		return spec.Install{}, err
 	}
-	in.KernelParameters = strings.Fields(kp)
+	in.KernelParameters = kp
 	if r := ip.RootUser; r != nil {
 		if pw := uforge.StrValue(r.Password); pw != "" {
 			in.RootPasswordHash = pw

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kilnhq/kiln/internal/plan"
+	"github.com/kilnhq/kiln/internal/record"
 	"github.com/kilnhq/kiln/internal/scan"
 	"github.com/kilnhq/kiln/internal/spec"
 	"github.com/kilnhq/kiln/internal/store"
@@ -120,6 +121,15 @@ func (s *Scans) scanSpec(ctx context.Context, si *store.ScannedInstance, sc *sto
 				return nil, nil, invalid("image.swapSize", "image/installProfile/swapSize: must be greater than 0 for a scan image (omit it to keep the scanned swap)")
 			}
 			sp.Install.Disk.SwapMB = *r.SwapSize
+		}
+		if r.KernelParameters != nil {
+			// The scan's kept parameters, as its install profile shows them,
+			// replaced by the user's own before generating.
+			kp, err := kernelParameters(*r.KernelParameters)
+			if err != nil {
+				return nil, nil, invalid("image.kernelParameters", "image/installProfile/%v", err)
+			}
+			sp.Install.KernelParameters = kp
 		}
 		sp.Output.MemoryMB = uforge.Int64Value(r.MemorySize)
 		sp.Output.HWType = uforge.StrValue(r.HWType)
@@ -287,5 +297,24 @@ func (s *Scans) ScanImageFidelity(ctx context.Context, p *Principal, uid string,
 	if img.State != store.ImageComplete || len(img.Fidelity) == 0 {
 		return nil, conflict("image.notComplete", "image %d has no fidelity report: it is %s", img.ID, img.State)
 	}
-	return json.RawMessage(img.Fidelity), nil
+	var f record.Fidelity
+	if err := json.Unmarshal(img.Fidelity, &f); err != nil {
+		return nil, fmt.Errorf("image %d: fidelity report: %w", img.ID, err)
+	}
+	// What the scan left out of the command line is the scan's (immutable)
+	// record: it joins the report here rather than being copied into it.
+	_, _, sc, err := s.ownedScan(ctx, p, uid, siid, sid)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := scanReport(sc)
+	if err != nil {
+		return nil, err
+	}
+	f.KernelParametersDropped = rep.Profile.KernelDropped
+	b, err := json.Marshal(&f)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(b), nil
 }

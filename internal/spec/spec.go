@@ -131,6 +131,10 @@ type User struct {
 	SSHKeys      []string `json:"sshKeys,omitempty" yaml:"sshKeys,omitempty"`
 	Sudo         bool     `json:"sudo,omitempty" yaml:"sudo,omitempty"` // passwordless sudo
 	System       bool     `json:"system,omitempty" yaml:"system,omitempty"`
+	// IfMissing recreates an account of a scanned machine: created with its
+	// exact uid only when the packages did not create it (a package's own
+	// account wins); no home is made, the scan's overlay carries it.
+	IfMissing bool `json:"ifMissing,omitempty" yaml:"ifMissing,omitempty"`
 }
 
 // Group is a group created in the image.
@@ -138,6 +142,9 @@ type Group struct {
 	Name   string `json:"name" yaml:"name"`
 	GID    int    `json:"gid,omitempty" yaml:"gid,omitempty"` // 0 = allocate from 1000
 	System bool   `json:"system,omitempty" yaml:"system,omitempty"`
+	// IfMissing: created with its exact gid only when the packages did not
+	// create it (see User.IfMissing).
+	IfMissing bool `json:"ifMissing,omitempty" yaml:"ifMissing,omitempty"`
 }
 
 // Disk is the disk layout. Sizes are MiB, as on the UForge wire.

@@ -48,8 +48,12 @@ var (
 	pkgVerRe   = regexp.MustCompile(`^[A-Za-z0-9.+~:-]+$`)
 	hostnameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 	userNameRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	dsRe       = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,31}$`)
-	mountRe    = regexp.MustCompile(`^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$`)
+	// scannedNameRe is what packages create with useradd --badname
+	// (Debian-exim, Debian-snmp): accepted for accounts recreated from a
+	// scan, which Kiln only writes into the account files.
+	scannedNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]{0,31}$`)
+	dsRe          = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,31}$`)
+	mountRe       = regexp.MustCompile(`^/([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$`)
 )
 
 // Validate checks the spec and normalises the release spelling. Each problem is
@@ -115,11 +119,14 @@ func (s *Spec) Validate() error {
 	groups := map[string]bool{}
 	for i, g := range in.Groups {
 		f := fmt.Sprintf("install.groups[%d]", i)
-		if !userNameRe.MatchString(g.Name) {
+		if !nameRe(g.IfMissing).MatchString(g.Name) {
 			bad(f+".name", "%q is not a valid group name", g.Name)
 		}
 		if g.GID < 0 || g.GID > 65533 {
 			bad(f+".gid", "%d is out of range", g.GID)
+		}
+		if g.IfMissing && g.GID == 0 {
+			bad(f+".gid", "a group recreated if missing needs its gid")
 		}
 		if groups[g.Name] {
 			bad(f+".name", "%q is listed twice", g.Name)
@@ -129,7 +136,7 @@ func (s *Spec) Validate() error {
 	users := map[string]bool{}
 	for i, u := range in.Users {
 		f := fmt.Sprintf("install.users[%d]", i)
-		if !userNameRe.MatchString(u.Name) || u.Name == "root" {
+		if !nameRe(u.IfMissing).MatchString(u.Name) || u.Name == "root" {
 			bad(f+".name", "%q is not a valid user name", u.Name)
 		}
 		if users[u.Name] {
@@ -139,7 +146,17 @@ func (s *Spec) Validate() error {
 		if u.UID < 0 || u.UID > 65533 {
 			bad(f+".uid", "%d is out of range", u.UID)
 		}
-		if u.Home != "" {
+		if u.IfMissing && u.UID == 0 {
+			bad(f+".uid", "an account recreated if missing needs its uid")
+		}
+		switch {
+		case u.Home != "" && u.IfMissing:
+			// Never made by Kiln (the overlay carries it): only written into
+			// /etc/passwd, where /run/sshd or /nonexistent are ordinary homes.
+			if !path.IsAbs(u.Home) || strings.Contains(u.Home, ":") || hasControl(u.Home) {
+				bad(f+".home", "%q is not an absolute path without ':' or control characters", u.Home)
+			}
+		case u.Home != "":
 			checkTreePath(bad, f+".home", u.Home)
 		}
 		if u.Shell != "" && !validShell(u.Shell) {
@@ -151,11 +168,11 @@ func (s *Spec) Validate() error {
 		if len(u.FullName) > maxFullName {
 			bad(f+".fullName", "%d bytes is longer than %d", len(u.FullName), maxFullName)
 		}
-		if u.PrimaryGroup != "" && !userNameRe.MatchString(u.PrimaryGroup) {
+		if u.PrimaryGroup != "" && !nameRe(u.IfMissing).MatchString(u.PrimaryGroup) {
 			bad(f+".primaryGroup", "%q is not a valid group name", u.PrimaryGroup)
 		}
 		for j, g := range u.Groups {
-			if !userNameRe.MatchString(g) {
+			if !nameRe(u.IfMissing).MatchString(g) {
 				bad(fmt.Sprintf("%s.groups[%d]", f, j), "%q is not a valid group name", g)
 			}
 		}
@@ -317,6 +334,15 @@ func CheckTreePath(p string) error {
 		}
 	}
 	return nil
+}
+
+// nameRe is the rule for an account or group name: the strict one, or the
+// one packages use when the account is recreated from a scan.
+func nameRe(scanned bool) *regexp.Regexp {
+	if scanned {
+		return scannedNameRe
+	}
+	return userNameRe
 }
 
 func checkTreePath(bad func(string, string, ...any), field, p string) {

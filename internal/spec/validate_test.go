@@ -64,3 +64,36 @@ func TestTreePaths(t *testing.T) {
 		}
 	}
 }
+
+// Accounts recreated from a scan need their ids, and their homes are only
+// passwd text (Kiln never makes them), so a home under /run is fine.
+func TestIfMissingAccounts(t *testing.T) {
+	base := func() Spec {
+		s := Spec{Distribution: Distribution{Release: "12"}, Output: Output{Format: "raw"}}
+		s.Defaults()
+		s.Install.Groups = []Group{{Name: "Debian-exim", GID: 990, System: true, IfMissing: true}}
+		s.Install.Users = []User{{Name: "Debian-exim", UID: 101, PrimaryGroup: "Debian-exim", Groups: []string{"adm"}, Home: "/run/sshd", Shell: "/usr/sbin/nologin", System: true, IfMissing: true}}
+		return s
+	}
+	if s := base(); s.Validate() != nil {
+		t.Fatal(s.Validate())
+	}
+	for _, c := range []struct {
+		edit func(*Spec)
+		want string
+	}{
+		{func(s *Spec) { s.Install.Users[0].UID = 0 }, "install.users[0].uid: an account recreated if missing needs its uid"},
+		{func(s *Spec) { s.Install.Groups[0].GID = 0 }, "install.groups[0].gid: a group recreated if missing needs its gid"},
+		{func(s *Spec) { s.Install.Users[0].Home = "run/sshd" }, `install.users[0].home: "run/sshd" is not an absolute path`},
+		{func(s *Spec) { s.Install.Users[0].Home = "/x:y" }, `install.users[0].home: "/x:y" is not an absolute path`},
+		{func(s *Spec) { s.Install.Users[0].IfMissing = false }, `install.users[0].home: "/run/sshd"`},
+		{func(s *Spec) { s.Install.Users[0].Name = "Debian:x" }, `install.users[0].name: "Debian:x" is not a valid user name`},
+		{func(s *Spec) { s.Install.Groups[0].Name = "Debian-exim"; s.Install.Groups[0].IfMissing = false }, `install.groups[0].name: "Debian-exim"`},
+	} {
+		s := base()
+		c.edit(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want %q, got %v", c.want, err)
+		}
+	}
+}
