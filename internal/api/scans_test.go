@@ -183,9 +183,23 @@ func TestScanBadReports(t *testing.T) {
 	// An account whose home is under var/run -> /run (issue 12).
 	hostile := bytes.Replace(report, []byte(`"/home/ops"`), []byte(`"/var/run/lock/kiln"`), 1)
 	raw("", string(hostile)).uforgeError(400, "the scanned account ops cannot be recreated: home")
+	// A system account's home (sys's /dev) is only written into /etc/passwd,
+	// never made: such a report is accepted.
+	var rep record.ScanReport
+	if err := json.Unmarshal(report, &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep.Profile.Users = append(rep.Profile.Users, record.ScanUser{Name: "sys", UID: 3, GID: 3, PrimaryGroup: "sys", Home: "/dev",
+		Shell: "/usr/sbin/nologin", System: true})
+	rep.Profile.Groups = append(rep.Profile.Groups, record.ScanGroup{Name: "sys", GID: 3, System: true})
+	system, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw("", string(system)).expect(201)
 	c.do("POST", "/users/alice/scannedinstances", `<ns0:scannedInstance `+ns+`><name>c7</name>
 		<distribution><name>CentOS</name><version>7</version></distribution></ns0:scannedInstance>`).uforgeError(400, "Debian")
-	c.do("GET", base, "").expect(200).has("<scans/>")
+	c.do("GET", base, "").expect(200).has("<total>1</total>") // the refused reports left nothing
 }
 
 // TestScanHostileOverlays uploads each kind of hostile archive: each is

@@ -145,8 +145,11 @@ func decodeReport(data []byte) (*record.ScanReport, error) {
 	// The accounts an image of this scan recreates, with the check the build
 	// spec gets: a home under var/run -> /run would be made elsewhere.
 	for _, u := range scan.Install(&rep.Profile).Users {
-		if u.Home == "" {
-			continue // the default, /home/NAME
+		if u.Home == "" || u.IfMissing {
+			// The default (/home/NAME); or a system account, whose home (sys's
+			// /dev, sshd's /run/sshd) Kiln never makes: it is only written into
+			// /etc/passwd, and spec.Validate checks it as such.
+			continue
 		}
 		if err := spec.CheckTreePath(u.Home); err != nil {
 			return nil, invalid("scan.report", "the scanned account %s cannot be recreated: home: %v", u.Name, err)
