@@ -102,6 +102,7 @@ func renderStatus(login string, img *store.Image) *uforge.OpStatus {
 func (s *imageOps) renderImage(ctx context.Context, login string, img *store.Image) *uforge.Image {
 	s.freshKey(ctx, img)
 	uri := imageURI(login, img)
+	out := planned(img) // read once: image lists render every image
 	f, _ := target.ByID(img.FormatID)
 	tf := renderTargetFormat(f, true)
 	w := &uforge.Image{
@@ -129,7 +130,7 @@ func (s *imageOps) renderImage(ctx context.Context, login string, img *store.Ima
 		w.SHA256Sum = new(img.SHA256)
 	}
 	if img.State == store.ImageComplete {
-		w.FileName = new(artifactFileName(img))
+		w.FileName = new(fileName(img, out.extension))
 	}
 	if img.Compress {
 		w.DownloadKey = new(img.DownloadKey)
@@ -146,7 +147,7 @@ func (s *imageOps) renderImage(ctx context.Context, login string, img *store.Ima
 	if w.InstallProfile == nil {
 		w.InstallProfile = &uforge.InstallProfile{}
 	}
-	if mem := planned(img).memoryMB; w.InstallProfile.MemorySize == nil && mem > 0 {
+	if mem := out.memoryMB; w.InstallProfile.MemorySize == nil && mem > 0 {
 		w.InstallProfile.MemorySize = new(mem)
 	}
 	return w
@@ -185,6 +186,9 @@ func planned(img *store.Image) plannedOutput {
 
 // artifactFileName is the name a download is served under: the image's
 // name, version and revision, and the extension its plan gave the file.
-func artifactFileName(img *store.Image) string {
-	return fmt.Sprintf("%s-%s-r%d%s", HostnameFor(img.Name), HostnameFor(img.Version), img.Revision, planned(img).extension)
+func artifactFileName(img *store.Image) string { return fileName(img, planned(img).extension) }
+
+// fileName is the served name of img with the extension its plan gave it.
+func fileName(img *store.Image, ext string) string {
+	return fmt.Sprintf("%s-%s-r%d%s", HostnameFor(img.Name), HostnameFor(img.Version), img.Revision, ext)
 }
